@@ -1,0 +1,88 @@
+"""Settings, read once at process start into frozen objects.
+
+Every setting comes from an environment variable ``CARGOTRAIL_<NAME>``; the
+defaults run the embedded stack with nothing installed but the package.
+``Settings.from_env()`` is called by the CLI and the services once, and the
+result is passed down: no module reads the environment on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cargotrail.contract.records import ContainerClass
+from cargotrail.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Anomaly rule limits for one container class (see ``streams.processors.anomaly``)."""
+
+    max_speed_kmh: float = 250.0  # a fix implying more than this is a GPS jump or spoof
+    deviation_s: float = 1800.0  # outside the planned corridor this long = route deviation
+    stop_s: float = 2 * 3600.0  # stationary outside allowed zones this long = unscheduled stop
+    stop_radius_m: float = 500.0  # "stationary" = within this radius of where the stop began
+    temp_min_c: float | None = None
+    temp_max_c: float | None = None
+    temp_grace_s: float = 1200.0  # out of band this long before an excursion is raised
+    shock_g: float = 4.0
+    signal_loss_factor: float = 4.0  # silent for factor x the report interval = signal loss
+    signal_loss_min_s: float = 3600.0
+
+
+DEFAULT_THRESHOLDS: Mapping[ContainerClass, Thresholds] = {
+    ContainerClass.DRY: Thresholds(),
+    ContainerClass.REEFER: Thresholds(temp_min_c=-25.0, temp_max_c=-15.0),
+    ContainerClass.TANK: Thresholds(shock_g=3.0),
+    ContainerClass.HAZARDOUS: Thresholds(shock_g=2.5, stop_s=3600.0, deviation_s=900.0),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path(".cargotrail")
+    batch_size: int = 5000  # records per micro-batch through the processors
+    lateness_s: float = 600.0  # device-time reorder window; later readings are "late"
+    max_future_s: float = 300.0  # a reading stamped further ahead than this is rejected
+    anchor_batch_records: int = 10_000  # a Merkle batch closes after this many records...
+    anchor_batch_seconds: float = 5.0  # ...or this many seconds, whichever comes first
+    ledger: str = "local"
+    store_url: str = ""  # empty: SQLite in the data directory
+    dashboard_port: int = 8501
+    thresholds: Mapping[ContainerClass, Thresholds] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "cargotrail.sqlite"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str, default: str) -> str:
+            return env.get(f"CARGOTRAIL_{name}", default)
+
+        def number(name: str, default: float) -> float:
+            raw = get(name, str(default))
+            try:
+                return float(raw)
+            except ValueError:
+                raise ConfigError(f"CARGOTRAIL_{name}={raw!r} is not a number") from None
+
+        ledger = get("LEDGER", "local")
+        if ledger not in ("local", "fabric"):
+            raise ConfigError(f"CARGOTRAIL_LEDGER={ledger!r}: expected 'local' or 'fabric'")
+        return cls(
+            data_dir=Path(get("DATA_DIR", ".cargotrail")),
+            batch_size=int(number("BATCH_SIZE", 5000)),
+            lateness_s=number("LATENESS_S", 600.0),
+            max_future_s=number("MAX_FUTURE_S", 300.0),
+            anchor_batch_records=int(number("ANCHOR_BATCH_RECORDS", 10_000)),
+            anchor_batch_seconds=number("ANCHOR_BATCH_SECONDS", 5.0),
+            ledger=ledger,
+            store_url=get("STORE_URL", ""),
+            dashboard_port=int(number("DASHBOARD_PORT", 8501)),
+        )
