@@ -37,7 +37,9 @@ class ValidationError(CargotrailError):
         self.reason = reason
         self.field = field
         self.record = record
-        where = " ".join(p for p in (f"record {record}" if record else "", f"field {field!r}" if field else "") if p)
+        where = " ".join(
+            p for p in (f"record {record}" if record else "", f"field {field!r}" if field else "") if p
+        )
         super().__init__(f"{where}: {reason}" if where else reason)
 
 

@@ -13,8 +13,11 @@ def validate_container_id(number: str, *, record: str = "") -> str:
     try:
         return str(iso6346.validate(number))
     except StdnumValidationError as exc:
-        raise ValidationError(f"{number!r} is not a valid ISO 6346 container number ({exc})",
-                              field="container_id", record=record) from None
+        raise ValidationError(
+            f"{number!r} is not a valid ISO 6346 container number ({exc})",
+            field="container_id",
+            record=record,
+        ) from None
 
 
 def is_valid_container_id(number: str) -> bool:

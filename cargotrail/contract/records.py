@@ -24,7 +24,7 @@ class _Record(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", omit_
     """Common base: immutable, keyword-only, tagged by ``type``."""
 
 
-class Reading(_Record, tag="reading"):
+class Reading(_Record, tag="reading", frozen=True):
     """One fix from a container tracker: position plus whatever sensors it has."""
 
     device_id: str
@@ -44,7 +44,7 @@ class Reading(_Record, tag="reading"):
     source: str = "simulator"
 
 
-class BizStep(str, enum.Enum):
+class BizStep(enum.StrEnum):
     """GS1 CBV 2.0 business steps seen at port read points."""
 
     ARRIVING = "arriving"
@@ -55,7 +55,7 @@ class BizStep(str, enum.Enum):
     STORING = "storing"
 
 
-class RfidRead(_Record, tag="rfid"):
+class RfidRead(_Record, tag="rfid", frozen=True):
     """One RFID tag read at a read point (terminal gate, crane, warehouse door)."""
 
     tag_epc: str
@@ -67,14 +67,14 @@ class RfidRead(_Record, tag="rfid"):
     source: str = "simulator"
 
 
-class GeofenceKind(str, enum.Enum):
+class GeofenceKind(enum.StrEnum):
     ENTER = "enter"
     EXIT = "exit"
     DWELL_EXCEEDED = "dwell_exceeded"
     CROSSED = "crossed"
 
 
-class ZoneType(str, enum.Enum):
+class ZoneType(enum.StrEnum):
     """What a geofence stands for, in a port operator's words."""
 
     PORT = "port"
@@ -85,7 +85,7 @@ class ZoneType(str, enum.Enum):
     CORRIDOR = "corridor"  # planned route corridor
 
 
-class GeofenceEvent(_Record, tag="geofence"):
+class GeofenceEvent(_Record, tag="geofence", frozen=True):
     """A container entered, left, overstayed in or passed through a zone."""
 
     event_id: str
@@ -101,7 +101,7 @@ class GeofenceEvent(_Record, tag="geofence"):
     dwell_s: float | None = None
 
 
-class AlertKind(str, enum.Enum):
+class AlertKind(enum.StrEnum):
     """The anomaly kinds a control room triages (and the simulator injects)."""
 
     ROUTE_DEVIATION = "route_deviation"
@@ -114,7 +114,7 @@ class AlertKind(str, enum.Enum):
     RESTRICTED_ZONE_ENTRY = "restricted_zone_entry"
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -136,7 +136,7 @@ class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     evidence: list[str] = []
 
 
-class Alert(_Record, tag="alert"):
+class Alert(_Record, tag="alert", frozen=True):
     """An anomaly a human must look at, with its explanation."""
 
     alert_id: str
@@ -150,12 +150,12 @@ class Alert(_Record, tag="alert"):
     explanation: Explanation
 
 
-class LedgerKind(str, enum.Enum):
+class LedgerKind(enum.StrEnum):
     LOCAL = "local"
     FABRIC = "fabric"
 
 
-class AnchorReceipt(_Record, tag="anchor"):
+class AnchorReceipt(_Record, tag="anchor", frozen=True):
     """A Merkle batch anchored on a ledger."""
 
     batch_id: str
@@ -170,7 +170,7 @@ class AnchorReceipt(_Record, tag="anchor"):
     block: int | None = None
 
 
-class Proof(_Record, tag="proof"):
+class Proof(_Record, tag="proof", frozen=True):
     """Enough to verify one record against one anchored root (RFC 9162 path)."""
 
     record_id: str
@@ -181,7 +181,7 @@ class Proof(_Record, tag="proof"):
     path: list[str]
 
 
-class ContainerClass(str, enum.Enum):
+class ContainerClass(enum.StrEnum):
     """Thresholds are configured per class (see ``cargotrail.settings``)."""
 
     DRY = "dry"
@@ -190,7 +190,7 @@ class ContainerClass(str, enum.Enum):
     HAZARDOUS = "hazardous"
 
 
-class VoyagePlan(_Record, tag="plan"):
+class VoyagePlan(_Record, tag="plan", frozen=True):
     """The booked route of a container: the corridor it should stay in.
 
     Comes from the carrier's booking (the simulator makes one per voyage).

@@ -1,0 +1,138 @@
+"""The one repository interface that the sink, the API and the dashboard use.
+
+Adapters (SQLite embedded, PostgreSQL) are held to the same contract tests.
+Every write is idempotent by deterministic id: writing the same record twice
+stores it once, so a replay after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+from cargotrail.contract.records import (
+    Alert,
+    AnchorReceipt,
+    GeofenceEvent,
+    Proof,
+    Reading,
+    RfidRead,
+    Severity,
+    VoyagePlan,
+)
+from cargotrail.contract.validate import Rejection
+
+SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
+
+
+class ReadingFlag(enum.IntEnum):
+    """How a stored reading was used: every reading is kept for the audit trail."""
+
+    IN_ORDER = 0  # processed, shown as a position
+    LATE = 1  # arrived after the watermark: stored and anchored, not replayed through the rules
+    GPS_JUMP = 2  # rejected as an impossible jump: never shown as a position
+
+
+class AlertStatus(enum.StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+
+
+class TriageAction(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    ASSIGN = "assign"
+    RESOLVE = "resolve"
+
+
+class Position(msgspec.Struct, frozen=True, kw_only=True):
+    """The latest fix of one container."""
+
+    container_id: str
+    device_id: str
+    reading_id: str
+    ts: float
+    lat: float
+    lon: float
+    speed_kmh: float | None = None
+    temperature_c: float | None = None
+
+
+class AlertRow(msgspec.Struct, frozen=True, kw_only=True):
+    """An alert with its triage status."""
+
+    alert: Alert
+    status: AlertStatus
+    assignee: str | None = None
+    updated_ts: float | None = None
+
+
+class TriageEntry(msgspec.Struct, frozen=True, kw_only=True):
+    alert_id: str
+    ts: float
+    action: str
+    operator: str
+    note: str = ""
+
+
+class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    ts: float
+    rejection: Rejection
+    replayed: bool = False
+
+
+class StoredRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A record exactly as stored (``body``), for auditors to re-hash."""
+
+    record_id: str
+    kind: str  # reading | rfid | geofence | alert
+    body: bytes
+
+
+class Repository(Protocol):
+    """What every store adapter provides. Times are epoch seconds (UTC)."""
+
+    def write_readings(
+        self, readings: Sequence[Reading], ids: Sequence[str], *, flag: ReadingFlag = ReadingFlag.IN_ORDER
+    ) -> int: ...
+    def write_rfid(self, reads: Sequence[RfidRead]) -> int: ...
+    def write_events(self, events: Sequence[GeofenceEvent]) -> int: ...
+    def write_alerts(self, alerts: Sequence[Alert]) -> int: ...
+    def write_plans(self, plans: Sequence[VoyagePlan], seen_ts: float) -> int: ...
+    def write_dead_letters(self, rejections: Sequence[Rejection], ts: float) -> int: ...
+    def write_anchor(self, receipt: AnchorReceipt, proofs: Sequence[Proof]) -> None: ...
+    def put_meta(self, key: str, value: bytes) -> None: ...
+    def get_meta(self, key: str) -> bytes | None: ...
+
+    def latest_positions(self) -> list[Position]: ...
+    def track(self, container_id: str, start: float, end: float, max_points: int = 2000) -> list[Reading]: ...
+    def alerts(
+        self, *, status: AlertStatus | None = None, container_id: str | None = None, limit: int = 500
+    ) -> list[AlertRow]: ...
+    def triage(
+        self,
+        alert_id: str,
+        action: TriageAction,
+        operator: str,
+        *,
+        assignee: str | None = None,
+        note: str = "",
+    ) -> AlertRow: ...
+    def triage_log(self, alert_id: str) -> list[TriageEntry]: ...
+    def events(
+        self, container_id: str, start: float = 0.0, end: float = float("inf")
+    ) -> list[GeofenceEvent]: ...
+    def rfid(self, container_id: str) -> list[RfidRead]: ...
+    def plans(self, container_id: str) -> list[VoyagePlan]: ...
+    def dead_letters(self, limit: int = 200) -> list[DeadLetter]: ...
+    def counts(self) -> dict[str, int]: ...
+    def record(self, record_id: str) -> StoredRecord | None: ...
+    def proof(self, record_id: str) -> Proof | None: ...
+    def anchor(self, batch_id: str) -> AnchorReceipt | None: ...
+    def anchors(self, stream: str | None = None, limit: int = 1000) -> list[AnchorReceipt]: ...
+    def close(self) -> None: ...
