@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, AlertKind, GeofenceEvent, GeofenceKind, Reading, ZoneType
-from streams.processors.alerts import make_alert, minutes
+from streams.processors.alerts import make_alert, minutes, utc
 from streams.processors.geo import haversine_m
 from streams.processors.jumps import MIN_DT_S, screen_fix
 from streams.processors.plans import PlanBook
@@ -104,7 +104,7 @@ class AnomalyProcessor:
             for i in o[g.starts[k] : g.ends[k]]:
                 r = readings[i]
                 if screen_fix(s, r, float(ts[i]), limits, last, alerts):
-                    last = (float(ts[i]), r.lon, r.lat, "")
+                    last = (float(ts[i]), r.lon, r.lat, reading_id(r.device_id, r.seq))
                 else:
                     accepted[i] = False
         return accepted, alerts
@@ -204,30 +204,78 @@ class AnomalyProcessor:
             )
         return alerts
 
+    def watch_signal(
+        self,
+        readings: Sequence[Reading],
+        ts: Floats,
+        lon: Floats,
+        lat: Floats,
+        codes: Ints,
+        ids: Sequence[str],
+    ) -> list[Alert]:
+        """Note every in-order reading as signal; raise silences that the batch itself reveals.
+
+        A silence is raised either here (the next reading came after the deadline) or
+        by ``on_watermark`` (device time passed the deadline first): both build the
+        same alert, so the outcome does not depend on micro-batch boundaries.
+        """
+        alerts: list[Alert] = []
+        if not len(readings):
+            return alerts
+        g = _Groups(codes)
+        o = g.order
+        t = ts[o]
+        states = [self._state(readings[o[i]].container_id) for i in g.starts]
+        limits = np.array([self.plans.signal_limit_s(readings[o[i]].container_id) for i in g.starts])
+        prev = np.roll(t, 1)
+        prev[g.starts] = [s.seen_ts for s in states]
+        gaps = np.zeros(len(g.starts), dtype=bool)
+        gaps[g.gid[t - prev > limits[g.gid]]] = True
+        for k, s in enumerate(states):
+            cid = readings[o[g.starts[k]]].container_id
+            # Only a group with a silence in it needs walking fix by fix.
+            walk = range(g.starts[k], g.ends[k]) if gaps[k] else (g.ends[k] - 1,)
+            for j in walk:
+                if gaps[k] and s.seen_ts > -1e18 and t[j] - s.seen_ts > limits[k]:
+                    self._silence(cid, s, float(limits[k]), alerts)
+                i = o[j]
+                s.seen_ts, s.seen_id, s.seen_lon, s.seen_lat = (
+                    float(t[j]),
+                    ids[i],
+                    float(lon[i]),
+                    float(lat[i]),
+                )
+                s.seen_device_id = readings[i].device_id
+            heapq.heappush(self._deadlines, (s.seen_ts + float(limits[k]), cid, s.seen_ts))
+        return alerts
+
+    def _silence(self, container_id: str, s: ContainerState, limit: float, out: list[Alert]) -> None:
+        if s.signal_fired_for == s.seen_ts:
+            return
+        s.signal_fired_for = s.seen_ts
+        out.append(
+            make_alert(
+                AlertKind.SIGNAL_LOSS,
+                container_id=container_id,
+                device_id=s.seen_device_id,
+                ts=s.seen_ts + limit,
+                lat=s.seen_lat,
+                lon=s.seen_lon,
+                summary=f"No signal for {minutes(limit)} after the last reading (limit {minutes(limit)}); "
+                "last reported position shown.",
+                threshold={"silence_s": limit},
+                observed={"silent_since": utc(s.seen_ts).isoformat()},
+                evidence=[s.seen_id],
+            )
+        )
+
     def on_watermark(self, watermark: float) -> list[Alert]:
         """Raise signal loss for every container whose deadline device time has passed."""
         alerts: list[Alert] = []
         heap = self._deadlines
         while heap and heap[0][0] <= watermark:
-            deadline, container_id, last_ts = heapq.heappop(heap)
+            deadline, container_id, seen_ts = heapq.heappop(heap)
             s = self.state.get(container_id)
-            if s is None or s.last_ts != last_ts or s.signal_fired_for == last_ts:
-                continue  # it reported since, or this silence was already raised
-            s.signal_fired_for = last_ts
-            limit = deadline - last_ts
-            alerts.append(
-                make_alert(
-                    AlertKind.SIGNAL_LOSS,
-                    container_id=container_id,
-                    device_id=s.last_device_id,
-                    ts=deadline,
-                    lat=s.last_lat,
-                    lon=s.last_lon,
-                    summary=f"No fix for {minutes(watermark - last_ts)} (limit {minutes(limit)}); "
-                    "last known position shown.",
-                    threshold={"silence_s": limit},
-                    observed={"silence_s": watermark - last_ts},
-                    evidence=[s.last_reading_id],
-                )
-            )
+            if s is not None and s.seen_ts == seen_ts:  # else it reported since
+                self._silence(container_id, s, deadline - seen_ts, alerts)
         return alerts

@@ -84,6 +84,7 @@ class Processors:
             lat = np.fromiter((r.lat for r in released), np.float64, n)
             codes = np.fromiter((self.plans.code(r.container_id) for r in released), np.int64, n)
             out.reading_ids = [reading_id(r.device_id, r.seq) for r in released]
+            out.alerts.extend(self.anomaly.watch_signal(released, ts, lon, lat, codes, out.reading_ids))
             accepted, jump_alerts = self.anomaly.screen_jumps(released, ts, lon, lat, codes)
             out.jumped = (~accepted).tolist()
             out.alerts.extend(jump_alerts)

@@ -35,7 +35,12 @@ class ContainerState(msgspec.Struct, kw_only=True):
     temp_evidence: str = ""
     temp_fired: bool = False
     last_shock_ts: float = float("-inf")
-    signal_fired_for: float = float("-inf")  # last_ts for which signal loss was raised
+    seen_ts: float = float("-inf")  # last in-order reading of any kind (jumps too: they are signal)
+    seen_id: str = ""
+    seen_lon: float = 0.0
+    seen_lat: float = 0.0
+    seen_device_id: str = ""
+    signal_fired_for: float = float("-inf")  # seen_ts whose silence was already raised
 
     def quiet(self) -> bool:
         """No episode open: a batch of normal fixes changes only the last_* fields."""

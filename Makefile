@@ -1,0 +1,45 @@
+# cargotrail: `make demo` (embedded, no servers) and `make test` (everything, for real).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CACHE  ?= $(HOME)/.cache/cargotrail
+export PIP_CACHE_DIR ?= $(CACHE)/pip
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: install demo run test lint unit bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing cargotrail with its dev tools"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+demo: install
+	$(BIN)/cargotrail demo
+
+run: install
+	$(BIN)/cargotrail run --containers 500 --duration 2d --report .cargotrail/report.json
+
+lint: install
+	@echo "==> ruff"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@echo "==> mypy"
+	$(BIN)/mypy .
+	@echo "==> import-linter (pure cores stay free of I/O)"
+	$(BIN)/lint-imports
+
+unit: install
+	$(BIN)/pytest
+
+test: lint unit
+
+bench: install
+	@for b in bench/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .cargotrail .mypy_cache .ruff_cache .pytest_cache
