@@ -41,6 +41,13 @@ DEFAULT_THRESHOLDS: Mapping[ContainerClass, Thresholds] = {
 }
 
 
+ENV_NAMES = (
+    "DATA_DIR", "BATCH_SIZE", "LATENESS_S", "MAX_FUTURE_S", "ANCHOR_BATCH_RECORDS", "ANCHOR_BATCH_SECONDS",
+    "LEDGER", "STORE_URL", "DASHBOARD_PORT",
+)  # fmt: skip
+"""Every ``CARGOTRAIL_<NAME>`` variable the settings read (docker-compose.yml is checked against it)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path(".cargotrail")
@@ -63,6 +70,7 @@ class Settings:
         env = os.environ if env is None else env
 
         def get(name: str, default: str) -> str:
+            assert name in ENV_NAMES, name
             return env.get(f"CARGOTRAIL_{name}", default)
 
         def number(name: str, default: float) -> float:

@@ -1,0 +1,1 @@
+"""The ``cargotrail`` command line (typer + rich)."""

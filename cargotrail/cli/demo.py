@@ -1,0 +1,109 @@
+"""``cargotrail demo``: live simulated cargo and the control tower, with nothing installed but the package.
+
+A background thread runs the simulator through the embedded pipeline: first
+``warmup`` of history as fast as possible (so the map and the alert queue are
+not empty), then live at ``speed`` simulated seconds per second. The
+Streamlit dashboard runs as a child process reading the same data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import webbrowser
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+
+from rich.console import Console
+
+from cargotrail.errors import ConfigError
+from cargotrail.settings import Settings
+from cargotrail.wiring import prepare_data_dir, simulated_stack
+from services.simulator import SimConfig
+from services.simulator.clock import RealTimeClock
+
+console = Console(stderr=True)
+DEMO_HORIZON_S = 365 * 86400.0  # the live run goes on until the demo is stopped
+
+
+def _feed(settings: Settings, containers: int, speed: float, warmup_s: float, stop: threading.Event) -> None:
+    start = (datetime.now(UTC) - timedelta(seconds=warmup_s)).replace(microsecond=0)
+    config = SimConfig(
+        containers=containers, seed=int(start.timestamp()) % 10_000, start=start, duration_s=DEMO_HORIZON_S
+    )
+    stack = simulated_stack(settings, config)
+    live_from = start.timestamp() + warmup_s
+    clock = RealTimeClock(factor=speed)
+    try:
+        for batch in stack.simulator.batches(DEMO_HORIZON_S):
+            if stop.is_set():
+                break
+            now = batch.watermark.timestamp()
+            if now >= live_from:
+                clock.wait_until(now)
+            stack.clock[0] = now
+            stack.runtime.ingest(batch.readings, batch.rfid, batch.plans)
+    finally:
+        stack.store.close()
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    containers: int,
+    speed: float,
+    warmup_s: float,
+    port: int | None,
+    open_browser: bool,
+) -> None:
+    if speed <= 0:
+        raise ConfigError(f"--speed {speed}: must be positive")
+    prepare_data_dir(settings, fresh=True)
+    stop = threading.Event()
+    feeder = threading.Thread(
+        target=_feed, args=(settings, containers, speed, warmup_s, stop), daemon=True, name="simulated-feed"
+    )
+    feeder.start()
+    port = port or settings.dashboard_port
+    app = resources.files("dashboards") / "app.py"
+    env = {**os.environ, "CARGOTRAIL_DATA_DIR": str(settings.data_dir.resolve())}
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    dashboard = subprocess.Popen(cmd, env=env)
+    url = f"http://localhost:{port}"
+    console.print(
+        f"[bold green]cargotrail demo[/]: {containers} containers, {speed:g}x real time, "
+        f"data in {settings.data_dir}"
+    )
+    console.print(f"Control tower: [bold]{url}[/]  (Ctrl-C to stop)")
+    if open_browser:
+        webbrowser.open(url)
+    try:
+        while dashboard.poll() is None and feeder.is_alive():
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("stopping...")
+    finally:
+        stop.set()
+        if dashboard.poll() is None:
+            dashboard.send_signal(signal.SIGTERM)
+            try:
+                dashboard.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                dashboard.kill()
+        feeder.join(timeout=10)

@@ -1,0 +1,95 @@
+"""The ``cargotrail`` command: ``demo``, ``run`` (and more as the platform grows)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cargotrail.durations import parse_duration
+from cargotrail.errors import CargotrailError
+from cargotrail.settings import Settings
+
+app = typer.Typer(
+    help="cargotrail: container visibility for ports and customs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+
+def _fail(exc: CargotrailError) -> typer.Exit:
+    console.print(f"[red]error:[/] {exc}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    containers: int = typer.Option(500, help="Containers in the simulated fleet."),
+    duration: str = typer.Option("1d", help="Simulated time to cover, e.g. 90m, 12h, 3d."),
+    seed: int = typer.Option(7, help="Seed: the same seed gives the same run."),
+    anomalies: int = typer.Option(10, help="Injected anomalies per kind (0 for a clean run)."),
+    report: Path | None = typer.Option(None, help="Write the JSON report here."),
+    quiet: bool = typer.Option(False, help="No progress bar."),
+) -> None:
+    """Run a seeded simulation headless through the embedded pipeline and report on it."""
+    from cargotrail.cli.run import RunRequest, run_simulation, write_report
+
+    try:
+        settings = Settings.from_env()
+        result = run_simulation(
+            settings,
+            RunRequest(
+                containers=containers,
+                duration_s=parse_duration(duration),
+                seed=seed,
+                anomalies_per_kind=anomalies,
+            ),
+            progress=not quiet,
+        )
+    except CargotrailError as exc:
+        raise _fail(exc) from None
+    write_report(result, report)
+    table = Table("anomaly", "injected", "tp", "fp", "precision", "recall", title="Detection vs ground truth")
+    for kind, s in result["detection"].items():
+        table.add_row(
+            kind,
+            str(s["tp"] + s["fn"]),
+            str(s["tp"]),
+            str(s["fp"]),
+            f"{s['precision']:.3f}",
+            f"{s['recall']:.3f}",
+        )
+    Console().print(table)
+    Console().print(json.dumps({k: v for k, v in result.items() if k != "detection"}, default=str))
+
+
+@app.command()
+def demo(
+    containers: int = typer.Option(500, help="Containers in the simulated fleet."),
+    speed: float = typer.Option(60.0, help="Simulated seconds per wall-clock second."),
+    warmup: str = typer.Option("1d", help="Simulated history to build before going live."),
+    port: int | None = typer.Option(None, help="Dashboard port (default CARGOTRAIL_DASHBOARD_PORT or 8501)."),
+    open_browser: bool = typer.Option(False, "--open", help="Open a browser on the dashboard."),
+) -> None:
+    """Simulated cargo through the embedded pipeline, live, with the control tower dashboard."""
+    from cargotrail.cli.demo import run_demo
+
+    try:
+        run_demo(
+            Settings.from_env(),
+            containers=containers,
+            speed=speed,
+            warmup_s=parse_duration(warmup),
+            port=port,
+            open_browser=open_browser,
+        )
+    except CargotrailError as exc:
+        raise _fail(exc) from None
+
+
+if __name__ == "__main__":
+    app()

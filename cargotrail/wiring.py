@@ -1,0 +1,90 @@
+"""Runtime wiring: build the embedded stack for a data directory, once, from settings.
+
+This is the only place that knows which adapter goes with which setting; the
+CLI and the services call it and get a ready pipeline back.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cargotrail.errors import ConfigError
+from cargotrail.settings import Settings
+from geofence.zones import Zone, load_zones_file, zones_from_geojson
+from services.simulator import SimConfig, Simulator
+from store.sqlite import SqliteStore
+from streams.processors.pipeline import Processors
+from streams.runtimes.embedded import Anchoring, EmbeddedRuntime
+
+ZONES_FILE = "zones.geojson"
+TRUTH_FILE = "ground_truth.jsonl"
+
+
+def prepare_data_dir(settings: Settings, *, fresh: bool) -> Path:
+    """Create the data directory; with ``fresh``, remove a previous run's state from it first."""
+    d = settings.data_dir
+    if fresh and d.exists():
+        for name in (
+            "cargotrail.sqlite",
+            "cargotrail.sqlite-wal",
+            "cargotrail.sqlite-shm",
+            ZONES_FILE,
+            TRUTH_FILE,
+        ):
+            (d / name).unlink(missing_ok=True)
+        shutil.rmtree(d / "ledger", ignore_errors=True)
+    elif not fresh and (d / "cargotrail.sqlite").exists():
+        raise ConfigError(
+            f"{d} already holds a run: pass --fresh to replace it, or point CARGOTRAIL_DATA_DIR "
+            "at another directory"
+        )
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def load_zones(settings: Settings) -> list[Zone]:
+    path = settings.data_dir / ZONES_FILE
+    if not path.exists():
+        raise ConfigError(f"no zones in {settings.data_dir}: run `cargotrail run` or `cargotrail demo` first")
+    return load_zones_file(path)
+
+
+def open_store(settings: Settings) -> SqliteStore:
+    """The store of the data directory (PostgreSQL arrives with CARGOTRAIL_STORE_URL in a later release)."""
+    if settings.store_url:
+        raise ConfigError(
+            f"CARGOTRAIL_STORE_URL={settings.store_url!r}: only the embedded SQLite store is "
+            "available in this build; unset it"
+        )
+    return SqliteStore(settings.sqlite_path)
+
+
+@dataclass
+class SimulatedStack:
+    """A simulator feeding the embedded runtime, with the simulator's clock as 'now'."""
+
+    settings: Settings
+    simulator: Simulator
+    store: SqliteStore
+    runtime: EmbeddedRuntime
+    clock: list[float] = field(default_factory=lambda: [0.0])
+
+
+def simulated_stack(
+    settings: Settings, config: SimConfig, *, anchoring: Anchoring | None = None
+) -> SimulatedStack:
+    sim = Simulator(config)
+    doc = sim.zones_geojson()
+    (settings.data_dir / ZONES_FILE).write_text(json.dumps(doc))
+    processors = Processors(
+        zones_from_geojson(doc), lateness_s=settings.lateness_s, thresholds=settings.thresholds
+    )
+    store = open_store(settings)
+    clock = [config.start.timestamp()]
+    runtime = EmbeddedRuntime(
+        processors, store, max_future_s=settings.max_future_s, now=lambda: clock[0], anchoring=anchoring
+    )
+    return SimulatedStack(settings=settings, simulator=sim, store=store, runtime=runtime, clock=clock)
