@@ -15,11 +15,15 @@ from cargotrail.errors import ConfigError
 from cargotrail.settings import Settings
 from geofence.zones import Zone, load_zones_file, zones_from_geojson
 from services.simulator import SimConfig, Simulator
+from ledger.local import LocalLedger
 from store.sqlite import SqliteStore
+from streams.runtimes.anchoring import LedgerAnchoring
 from streams.processors.pipeline import Processors
 from streams.runtimes.embedded import Anchoring, EmbeddedRuntime
 
 ZONES_FILE = "zones.geojson"
+LEDGER_DIR = "ledger"
+EMBEDDED_STREAM = "embedded"
 TRUTH_FILE = "ground_truth.jsonl"
 
 
@@ -62,6 +66,27 @@ def open_store(settings: Settings) -> SqliteStore:
     return SqliteStore(settings.sqlite_path)
 
 
+def open_ledger(settings: Settings) -> LocalLedger:
+    """The ledger named by CARGOTRAIL_LEDGER (Fabric arrives in a later release)."""
+    if settings.ledger != "local":
+        raise ConfigError(
+            f"CARGOTRAIL_LEDGER={settings.ledger!r}: only the local ledger is available in this build"
+        )
+    return LocalLedger(settings.data_dir / LEDGER_DIR)
+
+
+def ledger_anchoring(
+    settings: Settings, store: SqliteStore, stream: str = EMBEDDED_STREAM
+) -> LedgerAnchoring:
+    return LedgerAnchoring(
+        open_ledger(settings),
+        store,
+        stream=stream,
+        max_records=settings.anchor_batch_records,
+        max_seconds=settings.anchor_batch_seconds,
+    )
+
+
 @dataclass
 class SimulatedStack:
     """A simulator feeding the embedded runtime, with the simulator's clock as 'now'."""
@@ -83,6 +108,7 @@ def simulated_stack(
         zones_from_geojson(doc), lateness_s=settings.lateness_s, thresholds=settings.thresholds
     )
     store = open_store(settings)
+    anchoring: Anchoring | None = ledger_anchoring(settings, store) if anchor else None
     clock = [config.start.timestamp()]
     runtime = EmbeddedRuntime(
         processors, store, max_future_s=settings.max_future_s, now=lambda: clock[0], anchoring=anchoring
