@@ -22,7 +22,7 @@ def zones() -> list[Zone]:
     return [
         circle_zone("NLRTM-PORT", "Rotterdam", ZoneType.PORT, *PORT, 8000),
         circle_zone("NLRTM-T1", "Maasvlakte terminal", ZoneType.TERMINAL, *PORT, 2500),
-        circle_zone("DEPOT-EIN", "Eindhoven depot", ZoneType.DEPOT, *DEPOT, 3000),
+        circle_zone("DEPOT-EIN", "Eindhoven depot", ZoneType.DEPOT, *DEPOT, 3000, dwell_limit_s=5400),
         corridor_zone("ROAD-RTM-EIN", "A15/A2", [PORT, DEPOT], 6000),
         # A naval area 6 km beside the road: normal traffic never touches it.
         circle_zone("NAVAL-1", "Naval area", ZoneType.RESTRICTED, 4.75, 51.76, 1500),
