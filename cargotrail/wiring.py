@@ -14,11 +14,11 @@ from pathlib import Path
 from cargotrail.errors import ConfigError
 from cargotrail.settings import Settings
 from geofence.zones import Zone, load_zones_file, zones_from_geojson
-from services.simulator import SimConfig, Simulator
 from ledger.local import LocalLedger
+from services.simulator import SimConfig, Simulator
 from store.sqlite import SqliteStore
-from streams.runtimes.anchoring import LedgerAnchoring
 from streams.processors.pipeline import Processors
+from streams.runtimes.anchoring import LedgerAnchoring
 from streams.runtimes.embedded import Anchoring, EmbeddedRuntime
 
 ZONES_FILE = "zones.geojson"
@@ -98,9 +98,7 @@ class SimulatedStack:
     clock: list[float] = field(default_factory=lambda: [0.0])
 
 
-def simulated_stack(
-    settings: Settings, config: SimConfig, *, anchoring: Anchoring | None = None
-) -> SimulatedStack:
+def simulated_stack(settings: Settings, config: SimConfig, *, anchor: bool = True) -> SimulatedStack:
     sim = Simulator(config)
     doc = sim.zones_geojson()
     (settings.data_dir / ZONES_FILE).write_text(json.dumps(doc))

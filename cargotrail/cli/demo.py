@@ -8,6 +8,7 @@ Streamlit dashboard runs as a child process reading the same data directory.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -30,22 +31,29 @@ console = Console(stderr=True)
 DEMO_HORIZON_S = 365 * 86400.0  # the live run goes on until the demo is stopped
 
 
+LIVE_STEP_S = 60.0  # device time per micro-batch once live: smooth at any --speed
+
+
 def _feed(settings: Settings, containers: int, speed: float, warmup_s: float, stop: threading.Event) -> None:
     start = (datetime.now(UTC) - timedelta(seconds=warmup_s)).replace(microsecond=0)
     config = SimConfig(
-        containers=containers, seed=int(start.timestamp()) % 10_000, start=start, duration_s=DEMO_HORIZON_S
+        containers=containers,
+        seed=int(start.timestamp()) % 10_000,
+        start=start,
+        horizon_s=DEMO_HORIZON_S,
+        anomalies_per_kind=max(2, containers // 25),
     )
     stack = simulated_stack(settings, config)
-    live_from = start.timestamp() + warmup_s
-    clock = RealTimeClock(factor=speed)
+    sim = stack.simulator
+    history = sim.batches(warmup_s, 900.0)
+    live = RealTimeClock(factor=speed).pace(
+        sim.batches(DEMO_HORIZON_S - warmup_s, LIVE_STEP_S, from_s=warmup_s)
+    )
     try:
-        for batch in stack.simulator.batches(DEMO_HORIZON_S):
+        for batch in itertools.chain(history, live):
             if stop.is_set():
                 break
-            now = batch.watermark.timestamp()
-            if now >= live_from:
-                clock.wait_until(now)
-            stack.clock[0] = now
+            stack.clock[0] = batch.watermark.timestamp()
             stack.runtime.ingest(batch.readings, batch.rfid, batch.plans)
     finally:
         stack.store.close()

@@ -91,5 +91,11 @@ def demo(
         raise _fail(exc) from None
 
 
+# The auditor's commands live in their own module; registered here, after the app's own commands.
+from cargotrail.cli.verify import register as _register_verify  # noqa: E402
+
+_register_verify(app)
+
+
 if __name__ == "__main__":
     app()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cargotrail.settings import Settings
 from cargotrail.wiring import TRUTH_FILE, prepare_data_dir, simulated_stack
-from services.simulator import SimConfig, score, write_ground_truth
+from services.simulator import SimConfig, write_ground_truth
+from services.simulator.scoring import score
+
+STEP_S = 900.0  # device time per micro-batch
 
 
 @dataclass(frozen=True)
@@ -32,13 +37,14 @@ def run_simulation(settings: Settings, req: RunRequest, *, progress: bool = True
         containers=req.containers,
         seed=req.seed,
         anomalies_per_kind=req.anomalies_per_kind,
-        duration_s=req.duration_s,
-        **({"start": req.start} if req.start else {}),
+        horizon_s=req.duration_s,
     )
+    if req.start is not None:
+        config = dataclasses.replace(config, start=req.start)
     stack = simulated_stack(settings, config)
     runtime = stack.runtime
     started = time.perf_counter()
-    steps = int(req.duration_s // config.report_interval_s) + 1
+    steps = math.ceil(req.duration_s / STEP_S)
     with Progress(
         TextColumn("[bold]simulating[/]"),
         BarColumn(),
@@ -48,7 +54,7 @@ def run_simulation(settings: Settings, req: RunRequest, *, progress: bool = True
         disable=not progress,
     ) as bar:
         task = bar.add_task("run", total=steps, readings=0)
-        for batch in stack.simulator.batches(req.duration_s):
+        for batch in stack.simulator.batches(req.duration_s, STEP_S):
             stack.clock[0] = batch.watermark.timestamp()
             runtime.ingest(batch.readings, batch.rfid, batch.plans)
             bar.update(task, advance=1, readings=runtime.counters.readings_in)

@@ -1,0 +1,30 @@
+"""Auditor verification: prove, without trusting the store, that a trail is what was anchored.
+
+- ``verify_record``: one stored record against the root its ledger holds.
+- ``verify_trail``: every record of a container over a time window, plus the
+  batch chains behind them (ledger chain, store anchors against the ledger).
+- ``export_bundle`` / ``verify_bundle``: one record with everything needed to
+  verify it offline with the ledger's public key.
+- ``sample_verification``: a deterministic spot check for run reports.
+
+Failed checks are values (``RecordCheck``, ``TrailReport``), never
+exceptions; ``StoreError``/``LedgerError`` mean something could not be read.
+"""
+
+from cargotrail.audit.bundle import BUNDLE_VERSION, export_bundle, verify_bundle
+from cargotrail.audit.check import NO_PROOF, NOT_IN_STORE, RecordCheck, verify_record
+from cargotrail.audit.sample import sample_verification
+from cargotrail.audit.trail import TrailReport, verify_trail
+
+__all__ = [
+    "BUNDLE_VERSION",
+    "NOT_IN_STORE",
+    "NO_PROOF",
+    "RecordCheck",
+    "TrailReport",
+    "export_bundle",
+    "sample_verification",
+    "verify_bundle",
+    "verify_record",
+    "verify_trail",
+]
