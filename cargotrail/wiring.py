@@ -6,20 +6,15 @@ CLI and the services call it and get a ready pipeline back.
 
 from __future__ import annotations
 
-import json
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from cargotrail.errors import ConfigError
 from cargotrail.settings import Settings
-from geofence.zones import Zone, load_zones_file, zones_from_geojson
+from geofence.zones import Zone, load_zones_file
 from ledger.local import LocalLedger
-from services.simulator import SimConfig, Simulator
 from store.sqlite import SqliteStore
-from streams.processors.pipeline import Processors
 from streams.runtimes.anchoring import LedgerAnchoring
-from streams.runtimes.embedded import Anchoring, EmbeddedRuntime
 
 ZONES_FILE = "zones.geojson"
 LEDGER_DIR = "ledger"
@@ -85,30 +80,3 @@ def ledger_anchoring(
         max_records=settings.anchor_batch_records,
         max_seconds=settings.anchor_batch_seconds,
     )
-
-
-@dataclass
-class SimulatedStack:
-    """A simulator feeding the embedded runtime, with the simulator's clock as 'now'."""
-
-    settings: Settings
-    simulator: Simulator
-    store: SqliteStore
-    runtime: EmbeddedRuntime
-    clock: list[float] = field(default_factory=lambda: [0.0])
-
-
-def simulated_stack(settings: Settings, config: SimConfig, *, anchor: bool = True) -> SimulatedStack:
-    sim = Simulator(config)
-    doc = sim.zones_geojson()
-    (settings.data_dir / ZONES_FILE).write_text(json.dumps(doc))
-    processors = Processors(
-        zones_from_geojson(doc), lateness_s=settings.lateness_s, thresholds=settings.thresholds
-    )
-    store = open_store(settings)
-    anchoring: Anchoring | None = ledger_anchoring(settings, store) if anchor else None
-    clock = [config.start.timestamp()]
-    runtime = EmbeddedRuntime(
-        processors, store, max_future_s=settings.max_future_s, now=lambda: clock[0], anchoring=anchoring
-    )
-    return SimulatedStack(settings=settings, simulator=sim, store=store, runtime=runtime, clock=clock)

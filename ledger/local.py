@@ -26,9 +26,10 @@ import hashlib
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import msgspec
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
 from cargotrail.contract.records import AnchorReceipt, LedgerKind
 from cargotrail.errors import LedgerError, VerificationError
@@ -180,6 +181,18 @@ class LocalLedger:
         start = 0 if after_seq is None else after_seq + 1
         return [self._entries[i].header for i in self._by_stream.get(stream, [])[start : start + limit]]
 
+    def signed_entry(self, batch_id: str) -> dict[str, Any] | None:
+        """The signed log entry of ``batch_id`` as JSON data, or None if not anchored here.
+
+        ``{"index", "prev_hash", "header", "hash", "sig"}`` exactly as in the log:
+        with the public key, ``check_entry`` verifies it offline (proof bundles).
+        """
+        i = self._by_id.get(batch_id)
+        if i is None:
+            return None
+        data: dict[str, Any] = msgspec.to_builtins(self._entries[i])
+        return data
+
     def verify_entry(self, receipt: AnchorReceipt) -> None:
         i = self._by_id.get(receipt.batch_id)
         if i is None:
@@ -252,3 +265,37 @@ class LocalLedger:
                     os.close(fd)
         except OSError as exc:
             raise LedgerError(f"cannot append batch {bid} to {self._path}: {exc}", batch_id=bid) from exc
+
+
+def check_entry(entry: object, public_key_pem: bytes) -> AnchorReceipt:
+    """Check one signed entry (``LocalLedger.signed_entry`` data) offline, with only the public key.
+
+    Contract: returns the receipt the entry anchors (``tx_id`` = hash, ``block``
+    = index) when its hash is the SHA-256 of its content and its Ed25519
+    signature verifies with ``public_key_pem``; otherwise raises
+    ``VerificationError`` naming the entry and batch with expected/found. One
+    entry cannot show its place in the chain: that needs the log (``verify_log``).
+    """
+    try:
+        public = keys.load_public(public_key_pem)
+    except (ValueError, TypeError, UnsupportedAlgorithm, LedgerError) as exc:
+        raise VerificationError(
+            "ledger public key", expected="an Ed25519 public key (PEM)", found=str(exc)[:120]
+        ) from exc
+    try:
+        e = msgspec.convert(entry, _Entry)
+    except msgspec.ValidationError as exc:
+        raise VerificationError(
+            "local ledger entry", expected="index, prev_hash, header, hash, sig", found=str(exc)
+        ) from exc
+    where = f"local ledger entry {e.index} (batch {e.header.batch_id})"
+    computed = _entry_hash(e.index, e.prev_hash, e.header)
+    if computed != e.hash:
+        raise VerificationError(f"{where}: entry hash (content changed)", expected=computed, found=e.hash)
+    try:
+        public.verify(bytes.fromhex(e.sig), bytes.fromhex(e.hash))
+    except (InvalidSignature, ValueError) as exc:
+        raise VerificationError(
+            f"{where}: Ed25519 signature", expected="valid for the given public key", found="invalid"
+        ) from exc
+    return e.header.receipt(ledger=LedgerKind.LOCAL, tx_id=e.hash, block=e.index)

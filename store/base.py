@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 import msgspec
@@ -97,6 +98,10 @@ class StoredRecord(msgspec.Struct, frozen=True, kw_only=True):
 class Repository(Protocol):
     """What every store adapter provides. Times are epoch seconds (UTC)."""
 
+    def unit_of_work(self) -> AbstractContextManager[None]:
+        """Writes inside commit together (or not at all)."""
+        ...
+
     def write_readings(
         self, readings: Sequence[Reading], ids: Sequence[str], *, flag: ReadingFlag = ReadingFlag.IN_ORDER
     ) -> int: ...
@@ -132,6 +137,15 @@ class Repository(Protocol):
     def dead_letters(self, limit: int = 200) -> list[DeadLetter]: ...
     def counts(self) -> dict[str, int]: ...
     def record(self, record_id: str) -> StoredRecord | None: ...
+    def records_for(self, container_id: str, start: float, end: float) -> list[StoredRecord]:
+        """Every anchored record of ``container_id`` with ``start <= ts <= end``, exactly as stored.
+
+        Readings of every flag (in order, late, GPS jump), RFID reads, geofence
+        events and alerts, ordered by ``ts`` (then kind, then id). Never thinned
+        (unlike ``track``): an auditor must see all of them.
+        """
+        ...
+
     def proof(self, record_id: str) -> Proof | None: ...
     def anchor(self, batch_id: str) -> AnchorReceipt | None: ...
     def anchors(self, stream: str | None = None, limit: int = 1000) -> list[AnchorReceipt]: ...

@@ -70,6 +70,7 @@ class SqliteStore:
     def __init__(self, path: Path | str, *, timeout_s: float = 30.0):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._in_unit = False
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout_s, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -90,10 +91,26 @@ class SqliteStore:
                 db.execute("INSERT INTO schema_version VALUES (?, ?)", (version, time.time()))
 
     @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Group the writes of one micro-batch into one transaction (one commit, not one per table)."""
+        if self._in_unit:
+            yield
+            return
+        try:
+            with self._tx("writing a micro-batch"):
+                self._in_unit = True
+                yield
+        finally:
+            self._in_unit = False
+
+    @contextmanager
     def _tx(self, what: str) -> Iterator[sqlite3.Connection]:
         try:
-            with self._db:
-                yield self._db
+            if self._in_unit:
+                yield self._db  # the enclosing unit of work commits
+            else:
+                with self._db:
+                    yield self._db
         except sqlite3.Error as exc:
             raise StoreError(f"SQLite store {self.path}: {what} failed: {exc}") from exc
 
@@ -426,6 +443,18 @@ class SqliteStore:
             if row is not None:
                 return StoredRecord(record_id=record_id, kind=kind, body=bytes(row[0]))
         return None
+
+    def records_for(self, container_id: str, start: float, end: float) -> list[StoredRecord]:
+        where = "WHERE container_id = ?1 AND ts BETWEEN ?2 AND ?3"
+        rows = self._all(
+            f"SELECT id, kind, body FROM ("
+            f"SELECT reading_id AS id, 'reading' AS kind, ts, body FROM readings {where} "
+            f"UNION ALL SELECT rfid_id, 'rfid', ts, body FROM rfid_reads {where} "
+            f"UNION ALL SELECT event_id, 'geofence', ts, body FROM geofence_events {where} "
+            f"UNION ALL SELECT alert_id, 'alert', ts, body FROM alerts {where}) ORDER BY ts, kind, id",
+            (container_id, start, min(end, 1e15)),
+        )
+        return [StoredRecord(record_id=str(i), kind=str(k), body=bytes(b)) for i, k, b in rows]
 
     def proof(self, record_id: str) -> Proof | None:
         row = self._one("SELECT body FROM proofs WHERE record_id = ?", (record_id,))

@@ -20,8 +20,23 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-def reading(container: str = "", *, device: str = "TRK-1", seq: int = 0, minutes: float = 0.0,
-            lat: float = 51.9, lon: float = 4.1, **sensors: object) -> Reading:
+def reading(
+    container: str = "",
+    *,
+    device: str = "TRK-1",
+    seq: int = 0,
+    minutes: float = 0.0,
+    lat: float = 51.9,
+    lon: float = 4.1,
+    **sensors: object,
+) -> Reading:
     """A plausible reading; ``minutes`` after T0."""
-    return Reading(device_id=device, container_id=container or make_container_id("MSC", 1),
-                   seq=seq, ts=T0 + timedelta(minutes=minutes), lat=lat, lon=lon, **sensors)  # type: ignore[arg-type]
+    return Reading(
+        device_id=device,
+        container_id=container or make_container_id("MSC", 1),
+        seq=seq,
+        ts=T0 + timedelta(minutes=minutes),
+        lat=lat,
+        lon=lon,
+        **sensors,
+    )  # type: ignore[arg-type]

@@ -12,7 +12,9 @@ For each stream whose batches hold the trail's records:
   another batch's anchor (reordered), or any field (root first) that differs.
 
 Every problem is a ``ChainProblem`` whose ``detail`` starts with ``ledger:``
-or ``store:`` and names the batch, the expected and the found value.
+or ``store:`` and names the batch, the expected and the found value. Kinds
+are ``chain_check``'s, plus ``differs`` (a store row's field is not the
+ledger's); in the store, ``missing``/``extra`` are relative to the ledger.
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ from rich.console import Console
 
 from cargotrail.errors import ConfigError
 from cargotrail.settings import Settings
-from cargotrail.wiring import prepare_data_dir, simulated_stack
+from cargotrail.simulated import simulated_stack
+from cargotrail.wiring import prepare_data_dir
 from services.simulator import SimConfig
 from services.simulator.clock import RealTimeClock
 
@@ -54,7 +55,7 @@ def _feed(settings: Settings, containers: int, speed: float, warmup_s: float, st
             if stop.is_set():
                 break
             stack.clock[0] = batch.watermark.timestamp()
-            stack.runtime.ingest(batch.readings, batch.rfid, batch.plans)
+            stack.runtime.ingest(batch.readings, batch.rfid, batch.plans, source_time=stack.clock[0])
     finally:
         stack.store.close()
 

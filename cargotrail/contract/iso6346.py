@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from stdnum import iso6346
 from stdnum.exceptions import ValidationError as StdnumValidationError
 
@@ -20,7 +22,9 @@ def validate_container_id(number: str, *, record: str = "") -> str:
         ) from None
 
 
+@functools.lru_cache(maxsize=262_144)
 def is_valid_container_id(number: str) -> bool:
+    """Cached: a fleet sends the same few thousand numbers over and over (hot path of ingest)."""
     return bool(iso6346.is_valid(number))
 
 

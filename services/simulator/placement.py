@@ -140,6 +140,8 @@ def place_restricted(ctx: Context, c: int) -> Anomaly | None:
             if hi <= lo:
                 continue
             fx = ctx.fixes(c, ctx.k_at(c, lo), ctx.k_at(c, hi) - 1)
+            if not len(fx.t):  # the sea window holds no fix at this report interval
+                continue
             gap = haversine_km(fx.lat, fx.lon, r.lat, r.lon)
             j = int(np.argmin(gap))
             n_in = int(ctx.rng.integers(1, 3))

@@ -65,8 +65,9 @@ class Processors:
     def add_plans(self, plans: Iterable[VoyagePlan]) -> None:
         self.plans.add(plans)
 
-    def process(self, readings: Iterable[Reading]) -> StageResult:
-        released, late = self.reorder.push(readings)
+    def process(self, readings: Iterable[Reading], source_time: float | None = None) -> StageResult:
+        """One micro-batch; ``source_time`` as in ``ReorderBuffer.push``."""
+        released, late = self.reorder.push(readings, source_time)
         return self._run(released, late, self.reorder.watermark)
 
     def flush(self) -> StageResult:

@@ -23,8 +23,16 @@ class ReorderBuffer:
     _max_seen: float = float("-inf")
     released_until: float = float("-inf")  # the watermark: everything up to here is out
 
-    def push(self, readings: Iterable[Reading]) -> tuple[list[Reading], list[Reading]]:
-        """Add readings; return (released in time order, late)."""
+    def push(
+        self, readings: Iterable[Reading], source_time: float | None = None
+    ) -> tuple[list[Reading], list[Reading]]:
+        """Add readings; return (released in time order, late).
+
+        ``source_time``: the device time the source vouches it has reached (a
+        simulator's step, a feed's heartbeat). It advances the watermark even if
+        the newest reading was the one delayed, so what is released when depends
+        on the source's clock, not on which readings happened to be late.
+        """
         late: list[Reading] = []
         heap = self._heap
         for r in readings:
@@ -35,6 +43,8 @@ class ReorderBuffer:
             if t > self._max_seen:
                 self._max_seen = t
             heapq.heappush(heap, (t, r.device_id, r.seq, r))
+        if source_time is not None and source_time > self._max_seen:
+            self._max_seen = source_time
         return self._release(self._max_seen - self.lateness_s), late
 
     def flush(self) -> list[Reading]:

@@ -69,15 +69,17 @@ class EmbeddedRuntime:
         self.alerts: list[Alert] = []  # kept for the run report (scoring against ground truth)
 
     def ingest(
-        self, readings: Sequence[Reading], rfid: Sequence[RfidRead] = (), plans: Sequence[VoyagePlan] = ()
+        self,
+        readings: Sequence[Reading],
+        rfid: Sequence[RfidRead] = (),
+        plans: Sequence[VoyagePlan] = (),
+        *,
+        source_time: float | None = None,
     ) -> StageResult:
+        """Validate, process, store and anchor one micro-batch (``source_time``: ``Processors.process``)."""
         started = time.perf_counter()
         now = self.now()
         c = self.counters
-        if plans:
-            self.processors.add_plans(plans)
-            self.store.write_plans(plans, now)
-            c.plans += len(plans)
         good_rfid, rejections = self._check_rfid(rfid, now)
         valid, bad = split_readings(
             readings, now=datetime.fromtimestamp(now, UTC), max_future_s=self.max_future_s
@@ -86,13 +88,18 @@ class EmbeddedRuntime:
         c.readings_in += len(readings)
         c.readings_valid += len(valid)
         c.rejected += len(rejections)
-        if rejections:
-            self.store.write_dead_letters(rejections, now)
-        if good_rfid:
-            self.store.write_rfid(good_rfid)
-            c.rfid += len(good_rfid)
-        result = self.processors.process(valid)
-        self._sink(result, good_rfid, now)
+        c.rfid += len(good_rfid)
+        c.plans += len(plans)
+        self.processors.add_plans(plans)
+        result = self.processors.process(valid, source_time)
+        with self.store.unit_of_work():  # one commit per micro-batch
+            if plans:
+                self.store.write_plans(plans, now)
+            if rejections:
+                self.store.write_dead_letters(rejections, now)
+            if good_rfid:
+                self.store.write_rfid(good_rfid)
+            self._sink(result, good_rfid, now)
         c.process_s += time.perf_counter() - started
         return result
 
@@ -100,9 +107,10 @@ class EmbeddedRuntime:
         """End of input: flush the reorder buffer, fire due timers, close the last anchor batch."""
         now = self.now()
         result = self.processors.flush()
-        self._sink(result, [], now)
-        if self.anchoring is not None:
-            self.counters.anchored_batches += self.anchoring.flush(now)
+        with self.store.unit_of_work():
+            self._sink(result, [], now)
+            if self.anchoring is not None:
+                self.counters.anchored_batches += self.anchoring.flush(now)
         return result
 
     def _check_rfid(self, reads: Sequence[RfidRead], now: float) -> tuple[list[RfidRead], list[Rejection]]:

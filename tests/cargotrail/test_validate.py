@@ -16,8 +16,14 @@ BOX = make_container_id("MAE", 42)
 
 
 def good(seq: int) -> dict[str, object]:
-    return {"device_id": "TRK-7", "container_id": BOX, "seq": seq, "ts": "2026-03-02T00:30:00Z",
-            "lat": 51.9, "lon": 4.1}
+    return {
+        "device_id": "TRK-7",
+        "container_id": BOX,
+        "seq": seq,
+        "ts": "2026-03-02T00:30:00Z",
+        "lat": 51.9,
+        "lon": 4.1,
+    }
 
 
 def test_each_kind_of_bad_input_is_named_and_the_good_ones_survive():

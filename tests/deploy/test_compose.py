@@ -55,9 +55,19 @@ def test_the_dockerfile_copies_every_package():
 
 
 def test_settings_read_every_declared_variable():
-    env = {f"CARGOTRAIL_{n}": v for n, v in zip(ENV_NAMES, ["/x", "7", "8", "9", "10", "11", "fabric", "pg://", "99"],
-                                                       strict=True)}
+    env = {
+        f"CARGOTRAIL_{n}": v
+        for n, v in zip(ENV_NAMES, ["/x", "7", "8", "9", "10", "11", "fabric", "pg://", "99"], strict=True)
+    }
     s = Settings.from_env(env)
-    assert (str(s.data_dir), s.batch_size, s.lateness_s, s.max_future_s, s.anchor_batch_records,
-            s.anchor_batch_seconds, s.ledger, s.store_url, s.dashboard_port) == (
-        "/x", 7, 8.0, 9.0, 10, 11.0, "fabric", "pg://", 99)
+    assert (
+        str(s.data_dir),
+        s.batch_size,
+        s.lateness_s,
+        s.max_future_s,
+        s.anchor_batch_records,
+        s.anchor_batch_seconds,
+        s.ledger,
+        s.store_url,
+        s.dashboard_port,
+    ) == ("/x", 7, 8.0, 9.0, 10, 11.0, "fabric", "pg://", 99)

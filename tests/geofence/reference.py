@@ -68,7 +68,9 @@ def reference(zones: list[Zone], fixes: list[Fix]) -> tuple[list[EventKey], list
                 if limit is not None and k not in box.fired and box.since[k] + limit < t:
                     box.fired.add(k)
                     deadline = box.since[k] + limit
-                    emit("dwell_exceeded", (*box.last[:3], deadline, *box.last[4:]), k, deadline - box.since[k])
+                    emit(
+                        "dwell_exceeded", (*box.last[:3], deadline, *box.last[4:]), k, deadline - box.since[k]
+                    )
             for k in before:
                 if k not in cur:
                     emit("exit", fix, k, t - box.since.pop(k))

@@ -25,9 +25,17 @@ def store(request, tmp_path) -> Iterator[Repository]:
 
 
 def alert(n: int, sev: Severity = Severity.HIGH, minutes: int = 0) -> Alert:
-    return Alert(alert_id=f"a{n}", kind=AlertKind.SHOCK, severity=sev, container_id=BOX, device_id="TRK-1",
-                 ts=reading(BOX, minutes=minutes).ts, lat=1.0, lon=2.0,
-                 explanation=Explanation(rule="shock", summary=f"shock {n}", evidence=["r1"]))
+    return Alert(
+        alert_id=f"a{n}",
+        kind=AlertKind.SHOCK,
+        severity=sev,
+        container_id=BOX,
+        device_id="TRK-1",
+        ts=reading(BOX, minutes=minutes).ts,
+        lat=1.0,
+        lon=2.0,
+        explanation=Explanation(rule="shock", summary=f"shock {n}", evidence=["r1"]),
+    )
 
 
 def test_writes_are_idempotent_by_id(store):
@@ -62,7 +70,9 @@ def test_track_is_ordered_downsampled_and_keeps_the_last_fix(store):
 
 
 def test_alert_queue_sorts_by_severity_then_age_and_triage_is_logged(store):
-    store.write_alerts([alert(1, Severity.MEDIUM, 1), alert(2, Severity.CRITICAL, 5), alert(3, Severity.HIGH, 2)])
+    store.write_alerts(
+        [alert(1, Severity.MEDIUM, 1), alert(2, Severity.CRITICAL, 5), alert(3, Severity.HIGH, 2)]
+    )
     assert [r.alert.alert_id for r in store.alerts()] == ["a2", "a3", "a1"]
     store.triage("a2", TriageAction.ACKNOWLEDGE, "Ana (duty officer)")
     row = store.triage("a2", TriageAction.ASSIGN, "Ana (duty officer)", assignee="patrol 3")
@@ -71,7 +81,10 @@ def test_alert_queue_sorts_by_severity_then_age_and_triage_is_logged(store):
     assert [r.alert.alert_id for r in store.alerts(status=AlertStatus.OPEN)] == ["a3", "a1"]
     log = store.triage_log("a2")
     assert [(e.action, e.operator) for e in log] == [
-        ("acknowledge", "Ana (duty officer)"), ("assign to patrol 3", "Ana (duty officer)"), ("resolve", "Ben")]
+        ("acknowledge", "Ana (duty officer)"),
+        ("assign to patrol 3", "Ana (duty officer)"),
+        ("resolve", "Ben"),
+    ]
     assert log[-1].note == "seal intact, false alarm"
 
 
@@ -87,12 +100,23 @@ def test_events_dead_letters_meta_and_exact_bodies(store):
     r = reading(BOX, seq=1, minutes=1, temperature_c=-18.25)
     rid = reading_id(r.device_id, r.seq)
     store.write_readings([r], [rid])
-    e = GeofenceEvent(event_id="e1", kind=GeofenceKind.ENTER, container_id=BOX, device_id="TRK-1",
-                      zone_id="NLRTM", zone_type=ZoneType.PORT, ts=T0, lat=1, lon=2, reading_id=rid)
+    e = GeofenceEvent(
+        event_id="e1",
+        kind=GeofenceKind.ENTER,
+        container_id=BOX,
+        device_id="TRK-1",
+        zone_id="NLRTM",
+        zone_type=ZoneType.PORT,
+        ts=T0,
+        lat=1,
+        lon=2,
+        reading_id=rid,
+    )
     store.write_events([e])
     assert store.events(BOX) == [e]
-    store.write_dead_letters([Rejection(source="http", position=3, record="#3", field="lat", reason="nan",
-                                        raw="{}")], ts=5.0)
+    store.write_dead_letters(
+        [Rejection(source="http", position=3, record="#3", field="lat", reason="nan", raw="{}")], ts=5.0
+    )
     (dl,) = store.dead_letters()
     assert dl.rejection.field == "lat" and dl.ts == 5.0
     store.put_meta("batcher", b"\x00\x01")
@@ -106,7 +130,7 @@ def test_events_dead_letters_meta_and_exact_bodies(store):
 def test_a_broken_database_file_is_a_store_error(tmp_path):
     bad = tmp_path / "broken.sqlite"
     bad.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="broken.sqlite"):
+    with pytest.raises(StoreError, match=r"broken\.sqlite"):
         SqliteStore(bad)
 
 
@@ -114,3 +138,16 @@ def test_migrations_apply_once(tmp_path):
     SqliteStore(tmp_path / "s.sqlite").close()
     again = SqliteStore(tmp_path / "s.sqlite")
     assert again.counts()["readings"] == 0
+
+
+def test_a_unit_of_work_commits_everything_or_nothing(store, tmp_path):
+    rs = [reading(BOX, seq=i, minutes=i) for i in range(3)]
+    with store.unit_of_work():
+        store.write_readings(rs[:2], [reading_id("TRK-1", i) for i in range(2)])
+        store.write_alerts([alert(1)])
+    with pytest.raises(RuntimeError), store.unit_of_work():
+        store.write_readings(rs[2:], [reading_id("TRK-1", 2)])
+        raise RuntimeError("crash mid-batch")
+    other = SqliteStore(tmp_path / "store.sqlite")  # a second connection sees only committed data
+    assert (other.counts()["readings"], other.counts()["alerts"]) == (2, 1)
+    other.close()

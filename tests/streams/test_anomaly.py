@@ -20,7 +20,9 @@ def test_route_deviation_after_thirty_minutes_outside_the_corridor():
     _, alerts = run(processors(), t)
     assert kinds(alerts) == ["route_deviation"]
     a = alerts[0]
-    assert a.explanation.observed["outside_corridor_s"] >= a.explanation.threshold["outside_corridor_s"] == 1800
+    assert (
+        a.explanation.observed["outside_corridor_s"] >= a.explanation.threshold["outside_corridor_s"] == 1800
+    )
     assert a.explanation.evidence[0] != a.explanation.evidence[-1]
     assert "corridor" in a.explanation.summary
 

@@ -26,8 +26,14 @@ def fleets(draw: st.DrawFn) -> list[Reading]:
     """Two boxes on the road with random disturbances, merged in device-time order."""
     out: list[Reading] = []
     for box, device, extra in ((BOX, "TRK-A", {}), (REEFER, "TRK-B", {"temperature_c": -18.0})):
-        t = trip(box, device=device, steps=draw(st.integers(4, 40)), every_min=draw(st.sampled_from([5, 15])),
-                 start_min=draw(st.integers(0, 30)), **extra)
+        t = trip(
+            box,
+            device=device,
+            steps=draw(st.integers(4, 40)),
+            every_min=draw(st.sampled_from([5, 15])),
+            start_min=draw(st.integers(0, 30)),
+            **extra,
+        )
         for _ in range(draw(st.integers(0, 4))):
             if not t:
                 break
@@ -47,7 +53,7 @@ def fleets(draw: st.DrawFn) -> list[Reading]:
                     "gap": r,
                 }[kind]
             if kind == "gap":
-                del t[k:k + n]
+                del t[k : k + n]
         out.extend(t)
     return sorted(out, key=lambda r: (r.ts, r.device_id))
 
@@ -64,8 +70,12 @@ def outcome(p: Processors, readings: list[Reading], batch: int):
     events, alerts = run(p, readings, batch)
     state = {c: msgspec.to_builtins(s) for c, s in sorted(p.anomaly.state.items())}
     zones = {c: msgspec.to_builtins(s) for c, s in sorted(p.tracker.state.items())}
-    return (sorted(msgspec.json.encode(e) for e in events), sorted(msgspec.json.encode(a) for a in alerts),
-            state, zones)
+    return (
+        sorted(msgspec.json.encode(e) for e in events),
+        sorted(msgspec.json.encode(a) for a in alerts),
+        state,
+        zones,
+    )
 
 
 @settings(max_examples=60, deadline=None)

@@ -30,8 +30,13 @@ def zones() -> list[Zone]:
 
 
 def plan(container: str = BOX, cls: ContainerClass = ContainerClass.DRY) -> VoyagePlan:
-    return VoyagePlan(container_id=container, origin="NLRTM", destination="NLEIN",
-                      corridor_zone_ids=["ROAD-RTM-EIN"], container_class=cls)
+    return VoyagePlan(
+        container_id=container,
+        origin="NLRTM",
+        destination="NLEIN",
+        corridor_zone_ids=["ROAD-RTM-EIN"],
+        container_class=cls,
+    )
 
 
 def processors() -> Processors:
@@ -40,17 +45,34 @@ def processors() -> Processors:
     return p
 
 
-def trip(container: str = BOX, *, device: str = "TRK-A", steps: int = 24, every_min: float = 15.0,
-         start_min: float = 0.0, seq0: int = 0, **sensors: object) -> list[Reading]:
+def trip(
+    container: str = BOX,
+    *,
+    device: str = "TRK-A",
+    steps: int = 24,
+    every_min: float = 15.0,
+    start_min: float = 0.0,
+    seq0: int = 0,
+    **sensors: object,
+) -> list[Reading]:
     """A truck going from the terminal to the depot in ``steps`` fixes, then waiting at the depot."""
     out = []
     for k in range(steps):
         f = min(k / (steps * 0.75), 1.0)
         lon = PORT[0] + f * (DEPOT[0] - PORT[0])
         lat = PORT[1] + f * (DEPOT[1] - PORT[1])
-        out.append(Reading(device_id=device, container_id=container, seq=seq0 + k,
-                           ts=T0 + timedelta(minutes=start_min + k * every_min), lat=float(lat), lon=float(lon),
-                           door_open=False, **sensors))  # type: ignore[arg-type]
+        out.append(
+            Reading(
+                device_id=device,
+                container_id=container,
+                seq=seq0 + k,
+                ts=T0 + timedelta(minutes=start_min + k * every_min),
+                lat=float(lat),
+                lon=float(lon),
+                door_open=False,
+                **sensors,
+            )
+        )  # type: ignore[arg-type]
     return out
 
 
@@ -68,7 +90,7 @@ def run(p: Processors, readings: list[Reading], batch: int = 7):
     """Feed in micro-batches, flush, return (events, alerts)."""
     events, alerts = [], []
     for i in range(0, len(readings), batch):
-        out = p.process(readings[i:i + batch])
+        out = p.process(readings[i : i + batch])
         events += out.events
         alerts += out.alerts
     out = p.flush()
