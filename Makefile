@@ -6,7 +6,13 @@ CACHE  ?= $(HOME)/.cache/cargotrail
 export PIP_CACHE_DIR ?= $(CACHE)/pip
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install demo run test lint unit bench clean
+.PHONY: install demo run test lint unit bench clean services-up services-down
+
+# Each deploy/<server>.mk adds <server>-up / <server>-down targets, appends them to
+# TEST_SERVICES / TEST_SERVICES_DOWN and exports what the integration tests need.
+TEST_SERVICES :=
+TEST_SERVICES_DOWN :=
+-include deploy/*.mk
 
 install: $(STAMP)
 
@@ -33,10 +39,15 @@ lint: install
 	@echo "==> import-linter (pure cores stay free of I/O)"
 	$(BIN)/lint-imports
 
+services-up: install $(TEST_SERVICES)
+
+services-down: $(TEST_SERVICES_DOWN)
+
 unit: install
 	$(BIN)/pytest
 
-test: lint unit
+# Lint first (fast), then start the real servers, then every test.
+test: lint services-up unit
 
 bench: install
 	@for b in bench/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b || exit 1; done
