@@ -68,25 +68,28 @@ class Processors:
     def process(self, readings: Iterable[Reading], source_time: float | None = None) -> StageResult:
         """One micro-batch; ``source_time`` as in ``ReorderBuffer.push``."""
         released, late = self.reorder.push(readings, source_time)
-        return self._run(released, late, self.reorder.watermark)
+        return self._run(released, self.reorder.released_ts, late, self.reorder.watermark)
 
     def flush(self) -> StageResult:
         """End of input: release everything held; timers fire up to the newest device time seen."""
         released = self.reorder.flush()
-        return self._run(released, [], self.reorder.watermark)
+        return self._run(released, self.reorder.released_ts, [], self.reorder.watermark)
 
-    def _run(self, released: list[Reading], late: list[Reading], watermark: float) -> StageResult:
+    def _run(
+        self, released: list[Reading], released_ts: list[float], late: list[Reading], watermark: float
+    ) -> StageResult:
         out = StageResult(readings=released, late=late, watermark=watermark)
         out.alerts.extend(self.anomaly.late_readings(late))
         n = len(released)
         if n:
-            ts = np.fromiter((r.ts.timestamp() for r in released), np.float64, n)
+            ts = np.array(released_ts, dtype=np.float64)
             lon = np.fromiter((r.lon for r in released), np.float64, n)
             lat = np.fromiter((r.lat for r in released), np.float64, n)
             codes = np.fromiter((self.plans.code(r.container_id) for r in released), np.int64, n)
             out.reading_ids = [reading_id(r.device_id, r.seq) for r in released]
-            out.alerts.extend(self.anomaly.watch_signal(released, ts, lon, lat, codes, out.reading_ids))
-            accepted, jump_alerts = self.anomaly.screen_jumps(released, ts, lon, lat, codes)
+            ids = np.array(out.reading_ids, dtype=object)
+            out.alerts.extend(self.anomaly.watch_signal(released, ts, lon, lat, codes, ids))
+            accepted, jump_alerts = self.anomaly.screen_jumps(released, ts, lon, lat, codes, ids)
             out.jumped = (~accepted).tolist()
             out.alerts.extend(jump_alerts)
             keep = np.flatnonzero(accepted)
@@ -111,6 +114,7 @@ class Processors:
                     lon[rows],
                     lat[rows],
                     codes[rows],
+                    ids[rows],
                     in_service[fresh],
                     on_route[fresh],
                 )
@@ -129,8 +133,7 @@ class Processors:
         n = len(codes)
         in_service = np.zeros(n, dtype=bool)
         in_service[fix[self._service[zone]]] = True
-        keys = codes[fix] * self.plans.zone_count + zone
         on_corridor = np.zeros(n, dtype=bool)
-        on_corridor[fix[np.isin(keys, self.plans.corridor_keys())]] = True
+        on_corridor[fix[self.plans.on_corridor(codes[fix], zone)]] = True
         on_route = on_corridor | in_service | ~self.plans.has_plan(codes)
         return in_service, on_route

@@ -1,4 +1,11 @@
-"""Voyage plans and the per-class limits they imply, indexed for vectorised lookups."""
+"""Voyage plans and the per-class limits they imply, as arrays indexed by container code.
+
+Containers are numbered on first sight (``code``). Every limit a rule needs is
+kept in a numpy array by code, so a micro-batch looks up the limits of all its
+readings at once (``plans.max_speed_kmh[codes]``) instead of one by one.
+A corridor key is ``code * zone_count + zone_index``: "is this fix inside a
+corridor of its own plan" is one sorted-array lookup over the whole batch.
+"""
 
 from __future__ import annotations
 
@@ -10,49 +17,85 @@ import numpy.typing as npt
 from cargotrail.contract.records import ContainerClass, VoyagePlan
 from cargotrail.settings import DEFAULT_THRESHOLDS, Thresholds
 
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+_LIMITS = ("max_speed_kmh", "shock_g", "stop_radius_m", "temp_low", "temp_high", "signal_limit_s")
+
 
 class PlanBook:
-    """The current plan of every container, and its corridors as (container, zone) keys.
-
-    Containers are numbered on first sight (``code``); a key is
-    ``code * zone_count + zone_index`` so that "is this fix inside a corridor of
-    its own plan" is one ``np.isin`` over a whole micro-batch.
-    """
-
     def __init__(self, zone_ids: list[str], thresholds: Mapping[ContainerClass, Thresholds] | None = None):
         self._zone_index = {z: i for i, z in enumerate(zone_ids)}
         self.zone_count = max(len(zone_ids), 1)
         self.thresholds = dict(thresholds or DEFAULT_THRESHOLDS)
         self.plans: dict[str, VoyagePlan] = {}
         self.codes: dict[str, int] = {}
-        self._corridors: dict[int, npt.NDArray[np.int64]] = {}
-        self._keys: npt.NDArray[np.int64] | None = np.empty(0, np.int64)
-        self._has_plan: list[bool] = []
+        self.ids: list[str] = []  # code -> container id
+        self._corridors: dict[int, Ints] = {}
+        self._keys: Ints | None = np.empty(0, np.int64)
+        self._cap = 0
+        self.has_plan_by_code: Bools = np.zeros(0, bool)
+        self.max_speed_kmh: Floats = np.zeros(0)
+        self.shock_g: Floats = np.zeros(0)
+        self.stop_radius_m: Floats = np.zeros(0)
+        self.temp_low: Floats = np.zeros(0)
+        self.temp_high: Floats = np.zeros(0)
+        self.signal_limit_s: Floats = np.zeros(0)
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
     def code(self, container_id: str) -> int:
         c = self.codes.get(container_id)
         if c is None:
-            c = self.codes[container_id] = len(self.codes)
-            self._has_plan.append(False)
+            c = self.codes[container_id] = len(self.ids)
+            self.ids.append(container_id)
+            if c >= self._cap:
+                self._grow(max(1024, 2 * self._cap))
+            self._set_limits(c, None)
         return c
+
+    def _grow(self, cap: int) -> None:
+        self.has_plan_by_code = np.resize(self.has_plan_by_code, cap)
+        for name in _LIMITS:
+            setattr(self, name, np.resize(getattr(self, name), cap))
+        self._cap = cap
+
+    def _set_limits(self, c: int, plan: VoyagePlan | None) -> None:
+        cid = self.ids[c]
+        limits = self.limits(cid)
+        band = self.temp_band(cid)
+        self.has_plan_by_code[c] = plan is not None
+        self.max_speed_kmh[c] = limits.max_speed_kmh
+        self.shock_g[c] = limits.shock_g
+        self.stop_radius_m[c] = limits.stop_radius_m
+        self.temp_low[c], self.temp_high[c] = band if band else (-np.inf, np.inf)
+        self.signal_limit_s[c] = self.signal_limit(cid)
 
     def add(self, plans: Iterable[VoyagePlan]) -> None:
         for plan in plans:
             c = self.code(plan.container_id)
             self.plans[plan.container_id] = plan
-            self._has_plan[c] = True
+            self._set_limits(c, plan)
             idx = [self._zone_index[z] for z in plan.corridor_zone_ids if z in self._zone_index]
             self._corridors[c] = c * self.zone_count + np.asarray(idx, dtype=np.int64)
             self._keys = None
 
-    def corridor_keys(self) -> npt.NDArray[np.int64]:
+    def on_corridor(self, codes: Ints, zones: Ints) -> Bools:
+        """Element-wise: is zone ``zones[i]`` a corridor of the plan of container ``codes[i]``."""
         if self._keys is None:
             parts = list(self._corridors.values())
             self._keys = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
-        return self._keys
+        keys = self._keys
+        if not len(keys) or not len(codes):
+            return np.zeros(len(codes), dtype=bool)
+        wanted = codes * self.zone_count + zones
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return np.asarray(keys[at] == wanted)
 
-    def has_plan(self, codes: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-        return np.asarray(self._has_plan, dtype=bool)[codes] if len(codes) else np.zeros(0, bool)
+    def has_plan(self, codes: Ints) -> Bools:
+        return self.has_plan_by_code[codes]
 
     def limits(self, container_id: str) -> Thresholds:
         plan = self.plans.get(container_id)
@@ -67,7 +110,7 @@ class PlanBook:
         high = plan.temp_max_c if plan.temp_max_c is not None else limits.temp_max_c
         return None if low is None or high is None else (low, high)
 
-    def signal_limit_s(self, container_id: str) -> float:
+    def signal_limit(self, container_id: str) -> float:
         plan = self.plans.get(container_id)
         limits = self.limits(container_id)
         interval = plan.report_interval_s if plan else 900.0

@@ -5,23 +5,32 @@ lateness bound) passes them, then released in time order. A reading older
 than what has already been released is *late*: it is handed back separately
 so that it is stored and anchored, but never replayed through the stateful
 rules as if it were new (no stale enter/exit).
+
+Release order is total and independent of arrival order: (ts, device, seq).
 """
 
 from __future__ import annotations
 
-import heapq
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cargotrail.contract.records import Reading
 
+_Held = tuple[float, str, int, Reading]
+
+
+def _key(h: _Held) -> tuple[float, str, int]:
+    return h[0], h[1], h[2]
+
 
 @dataclass
 class ReorderBuffer:
     lateness_s: float
-    _heap: list[tuple[float, str, int, Reading]] = field(default_factory=list)
+    _held: list[_Held] = field(default_factory=list)
     _max_seen: float = float("-inf")
     released_until: float = float("-inf")  # the watermark: everything up to here is out
+    released_ts: list[float] = field(default_factory=list)  # device times of the last release, in order
 
     def push(
         self, readings: Iterable[Reading], source_time: float | None = None
@@ -34,37 +43,41 @@ class ReorderBuffer:
         on the source's clock, not on which readings happened to be late.
         """
         late: list[Reading] = []
-        heap = self._heap
+        held, until = self._held, self.released_until
+        newest = self._max_seen
         for r in readings:
             t = r.ts.timestamp()
-            if t <= self.released_until:
+            if t <= until:
                 late.append(r)
                 continue
-            if t > self._max_seen:
-                self._max_seen = t
-            heapq.heappush(heap, (t, r.device_id, r.seq, r))
-        if source_time is not None and source_time > self._max_seen:
-            self._max_seen = source_time
-        return self._release(self._max_seen - self.lateness_s), late
+            if t > newest:
+                newest = t
+            held.append((t, r.device_id, r.seq, r))
+        if source_time is not None and source_time > newest:
+            newest = source_time
+        self._max_seen = newest
+        return self._release(newest - self.lateness_s), late
 
     def flush(self) -> list[Reading]:
         """Release everything held (end of input)."""
         return self._release(float("inf"))
 
     def _release(self, until: float) -> list[Reading]:
-        heap = self._heap
-        out: list[Reading] = []
-        while heap and heap[0][0] <= until:
-            out.append(heapq.heappop(heap)[3])
+        held = self._held
+        # One sort per batch (C speed) rather than a heap operation per reading.
+        held.sort(key=_key)
+        cut = bisect.bisect_right(held, until, key=lambda h: h[0])
+        out, self._held = held[:cut], held[cut:]
+        self.released_ts = [h[0] for h in out]
         if out:
-            self.released_until = max(self.released_until, out[-1].ts.timestamp())
+            self.released_until = max(self.released_until, out[-1][0])
         if until != float("inf") and until > self.released_until:
             self.released_until = until
-        return out
+        return [h[3] for h in out]
 
     @property
     def watermark(self) -> float:
         return self.released_until
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self._held)
