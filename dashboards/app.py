@@ -104,7 +104,7 @@ def live() -> None:
     st.dataframe(
         table,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={"why": st.column_config.TextColumn(width="large")},
     )
 
