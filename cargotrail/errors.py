@@ -9,7 +9,8 @@ boundary into one of these, carrying the ids a user needs to act on them.
     ├── ValidationError        one input record is invalid (field + record named)
     ├── ZoneError              a geofence definition is invalid
     ├── StoreError             the store failed (database, schema, I/O)
-    │   └── StoreUnavailable   the store cannot be reached right now (retryable)
+    │   ├── StoreUnavailable   the store cannot be reached right now (retryable)
+    │   └── StoreCorrupt       a stored row cannot be read back (damaged or tampered with)
     ├── LedgerError            the ledger refused or failed an operation
     │   └── LedgerUnavailable  the ledger cannot be reached right now (retryable)
     └── VerificationError      an auditor check failed (what, expected, found)
@@ -53,6 +54,10 @@ class StoreError(CargotrailError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached right now; the caller may retry."""
+
+
+class StoreCorrupt(StoreError):
+    """A stored row cannot be read back as what was written (damaged or tampered with)."""
 
 
 class LedgerError(CargotrailError):

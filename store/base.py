@@ -8,6 +8,7 @@ stores it once, so a replay after a crash changes nothing.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
@@ -23,8 +24,11 @@ from cargotrail.contract.records import (
     RfidRead,
     Severity,
     VoyagePlan,
+    ZoneType,
 )
 from cargotrail.contract.validate import Rejection
+from cargotrail.errors import StoreCorrupt
+from ledger.core.merkle import inclusion_proof_from_levels
 
 SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
 
@@ -95,6 +99,59 @@ class StoredRecord(msgspec.Struct, frozen=True, kw_only=True):
     body: bytes
 
 
+class ZoneOccupancy(msgspec.Struct, frozen=True, kw_only=True):
+    """How many containers are inside one zone now.
+
+    A container is inside when its latest geofence event for the zone is
+    ``enter`` or ``dwell_exceeded``; at equal times an ``exit`` or ``crossed``
+    wins (it leaves the container outside).
+    """
+
+    zone_id: str
+    zone_type: ZoneType
+    containers: int
+
+
+class DwellStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Dwell times of the completed visits of one zone (its ``exit`` events carrying ``dwell_s``).
+
+    Percentiles are nearest-rank: ``p50_s`` is the ceil(0.5 n)-th smallest dwell.
+    """
+
+    zone_id: str
+    zone_type: ZoneType
+    visits: int
+    mean_s: float
+    p50_s: float
+    p95_s: float
+    max_s: float
+
+
+def nearest_rank(sorted_values: Sequence[float], p: float) -> float:
+    """The nearest-rank ``p`` percentile of ascending ``sorted_values`` (SQL ``percentile_disc``)."""
+    return sorted_values[max(0, math.ceil(p * len(sorted_values)) - 1)]
+
+
+def split_leaves(batch_id: str, blob: bytes | None) -> list[bytes]:
+    """A batch's stored leaf hashes (32 bytes each, concatenated) as a list."""
+    if blob is None or not blob or len(blob) % 32:
+        size = "missing" if blob is None else f"{len(blob)} bytes"
+        raise StoreCorrupt(f"leaves of batch {batch_id} in the store are unreadable ({size}, "
+                           "expected a non-empty multiple of 32 bytes)")  # fmt: skip
+    return [blob[i : i + 32] for i in range(0, len(blob), 32)]
+
+
+def proof_from_leaves(record_id: str, batch_id: str, index: int, levels: list[list[bytes]]) -> Proof:
+    """Recompute one record's inclusion proof from its batch's tree levels."""
+    size = len(levels[0])
+    if not 0 <= index < size:
+        raise StoreCorrupt(f"proof of record {record_id} in the store: leaf index {index} is outside "
+                           f"batch {batch_id} of {size} leaves")  # fmt: skip
+    path = [h.hex() for h in inclusion_proof_from_levels(levels, index)]
+    return Proof(record_id=record_id, batch_id=batch_id, leaf_hash=levels[0][index].hex(), leaf_index=index,
+                 tree_size=size, path=path)  # fmt: skip
+
+
 class Repository(Protocol):
     """What every store adapter provides. Times are epoch seconds (UTC)."""
 
@@ -144,6 +201,19 @@ class Repository(Protocol):
         events and alerts, ordered by ``ts`` (then kind, then id). Never thinned
         (unlike ``track``): an auditor must see all of them.
         """
+        ...
+
+    def zone_occupancy(self) -> list[ZoneOccupancy]:
+        """Containers inside each zone now (see ``ZoneOccupancy``), most occupied first, then by zone id.
+
+        Zones nobody is inside are left out.
+        """
+        ...
+
+    def dwell_stats(
+        self, start: float = 0.0, end: float = float("inf"), *, zone_id: str | None = None
+    ) -> list[DwellStats]:
+        """Per zone (by zone id): the visits that ended (exit ``ts``) in ``[start, end]``."""
         ...
 
     def proof(self, record_id: str) -> Proof | None: ...

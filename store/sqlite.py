@@ -27,19 +27,26 @@ from cargotrail.contract.records import (
     Reading,
     RfidRead,
     VoyagePlan,
+    ZoneType,
 )
 from cargotrail.contract.validate import Rejection
 from cargotrail.errors import StoreError
+from ledger.core.merkle import tree_levels
 from store.base import (
     SEVERITY_RANK,
     AlertRow,
     AlertStatus,
     DeadLetter,
+    DwellStats,
     Position,
     ReadingFlag,
     StoredRecord,
     TriageAction,
     TriageEntry,
+    ZoneOccupancy,
+    nearest_rank,
+    proof_from_leaves,
+    split_leaves,
 )
 
 _enc = msgspec.json.Encoder()
@@ -49,7 +56,6 @@ _event = msgspec.json.Decoder(GeofenceEvent)
 _alert = msgspec.json.Decoder(Alert)
 _plan = msgspec.json.Decoder(VoyagePlan)
 _anchor = msgspec.json.Decoder(AnchorReceipt)
-_proof = msgspec.json.Decoder(Proof)
 _rejection = msgspec.json.Decoder(Rejection)
 
 _TRANSITIONS = {
@@ -71,10 +77,16 @@ class SqliteStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._in_unit = False
+        self._trees: dict[str, tuple[bytes, list[list[bytes]]]] = {}
         try:
             self._db = sqlite3.connect(self.path, timeout=timeout_s, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Ingest inserts random-keyed rows (hash ids) in large batches: a bigger page
+            # cache and fewer, larger WAL checkpoints keep that from thrashing the disk.
+            self._db.execute("PRAGMA cache_size=-131072")  # 128 MiB
+            self._db.execute("PRAGMA wal_autocheckpoint=20000")  # pages (~80 MiB of WAL)
+            self._db.execute("PRAGMA temp_store=MEMORY")
             self._migrate()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite store {self.path}: {exc}") from exc
@@ -266,9 +278,11 @@ class SqliteStore:
                 ),
             )
             db.executemany(
-                "INSERT OR IGNORE INTO proofs VALUES (?,?,?,?)",
-                [(p.record_id, p.batch_id, p.leaf_index, _enc.encode(p)) for p in proofs],
+                "INSERT OR IGNORE INTO proofs VALUES (?,?,?)",
+                [(p.record_id, p.batch_id, p.leaf_index) for p in proofs],
             )
+            leaves = b"".join(bytes.fromhex(p.leaf_hash) for p in sorted(proofs, key=lambda p: p.leaf_index))
+            db.execute("INSERT OR IGNORE INTO batch_leaves VALUES (?, ?)", (receipt.batch_id, leaves))
 
     def put_meta(self, key: str, value: bytes) -> None:
         with self._tx(f"saving {key}") as db:
@@ -456,9 +470,65 @@ class SqliteStore:
         )
         return [StoredRecord(record_id=str(i), kind=str(k), body=bytes(b)) for i, k, b in rows]
 
+    def zone_occupancy(self) -> list[ZoneOccupancy]:
+        rows = self._all(
+            "SELECT zone_id, zone_type, COUNT(*) AS n FROM (SELECT zone_id, zone_type, kind, "
+            "ROW_NUMBER() OVER (PARTITION BY container_id, zone_id "
+            "ORDER BY ts DESC, kind IN ('exit', 'crossed') DESC) AS rn "
+            "FROM geofence_events) WHERE rn = 1 AND kind IN ('enter', 'dwell_exceeded') "
+            "GROUP BY zone_id ORDER BY n DESC, zone_id"
+        )
+        return [ZoneOccupancy(zone_id=z, zone_type=ZoneType(t), containers=int(n)) for z, t, n in rows]
+
+    def dwell_stats(
+        self, start: float = 0.0, end: float = float("inf"), *, zone_id: str | None = None
+    ) -> list[DwellStats]:
+        # dwell_s lives only in the body here; percentiles are computed in Python (SQLite has none).
+        rows = self._all(
+            "SELECT zone_id, zone_type, json_extract(CAST(body AS TEXT), '$.dwell_s') AS d "
+            "FROM geofence_events WHERE kind = 'exit' AND ts BETWEEN ? AND ? "
+            "AND zone_id = COALESCE(?, zone_id) AND d IS NOT NULL ORDER BY zone_id, d",
+            (max(start, -1e15), min(end, 1e15), zone_id),
+        )
+        by_zone: dict[str, tuple[str, list[float]]] = {}
+        for z, t, d in rows:
+            by_zone.setdefault(z, (t, []))[1].append(float(d))
+        return [
+            DwellStats(
+                zone_id=z,
+                zone_type=ZoneType(t),
+                visits=len(ds),
+                mean_s=sum(ds) / len(ds),
+                p50_s=nearest_rank(ds, 0.5),
+                p95_s=nearest_rank(ds, 0.95),
+                max_s=ds[-1],
+            )
+            for z, (t, ds) in by_zone.items()
+        ]
+
     def proof(self, record_id: str) -> Proof | None:
-        row = self._one("SELECT body FROM proofs WHERE record_id = ?", (record_id,))
-        return None if row is None else _proof.decode(row[0])
+        """The record's inclusion proof, recomputed from its batch's stored leaves."""
+        row = self._one(
+            "SELECT p.batch_id, p.leaf_index, b.leaves FROM proofs p LEFT JOIN batch_leaves b "
+            "ON b.batch_id = p.batch_id WHERE p.record_id = ?",
+            (record_id,),
+        )
+        if row is None:
+            return None
+        batch_id, index, blob = str(row[0]), int(row[1]), row[2]
+        return proof_from_leaves(record_id, batch_id, index, self._levels(batch_id, blob))
+
+    def _levels(self, batch_id: str, blob: bytes | None) -> list[list[bytes]]:
+        # Trail checks ask for many records of one batch in a row: keep the last trees,
+        # reused only while the stored leaves are byte for byte the ones they were built from.
+        cached = self._trees.get(batch_id)
+        if cached is not None and cached[0] == blob:
+            return cached[1]
+        levels = tree_levels(split_leaves(batch_id, blob))
+        if len(self._trees) >= 8:
+            self._trees.pop(next(iter(self._trees)))
+        self._trees[batch_id] = (bytes(blob or b""), levels)
+        return levels
 
     def anchor(self, batch_id: str) -> AnchorReceipt | None:
         row = self._one("SELECT body FROM anchors WHERE batch_id = ?", (batch_id,))

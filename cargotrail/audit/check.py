@@ -33,7 +33,7 @@ from cargotrail.contract.records import (
     Record,
     RfidRead,
 )
-from cargotrail.errors import ValidationError, VerificationError
+from cargotrail.errors import StoreCorrupt, ValidationError, VerificationError
 from ledger.core.canonical import canonical_bytes, canonical_json
 from ledger.core.proofs import Anchorable, record_id
 from ledger.core.verify import verify_record as verify_against_root
@@ -125,7 +125,7 @@ def receipt_differences(held: AnchorReceipt, shown: AnchorReceipt) -> list[tuple
 def read_proof(store: Repository, rid: str) -> Proof | None:
     try:
         return store.proof(rid)
-    except msgspec.DecodeError as exc:  # a doctored row: the store adapter decodes it
+    except (msgspec.DecodeError, StoreCorrupt) as exc:  # a doctored row: the store adapter reads it back
         raise VerificationError(
             f"proof of record {rid} in the store", expected="a readable proof", found=str(exc)
         ) from exc

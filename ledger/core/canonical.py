@@ -69,27 +69,42 @@ def _check_utc(record: object) -> None:
             )
 
 
-def _jcs_ready(value: Any) -> Any:
-    """``value`` with integral floats as ints; raises ``_NeedsReference`` where msgspec may differ."""
-    t = type(value)
-    if t is float:
+def _number(value: Any) -> Any:
+    """An int or float as RFC 8785 writes it; raises ``_NeedsReference`` where msgspec may differ."""
+    if type(value) is float:
         magnitude = abs(value)
         if not math.isfinite(value) or magnitude >= _INT_LIMIT or 0 < magnitude < _SMALL:
             raise _NeedsReference
         return int(value) if value.is_integer() else value
-    if t is int:
-        if not -_INT_LIMIT < value < _INT_LIMIT:
-            raise _NeedsReference
-        return value
+    if not -_INT_LIMIT < value < _INT_LIMIT:
+        raise _NeedsReference
+    return value
+
+
+def _jcs_ready(value: Any) -> Any:
+    """``value`` with integral floats as ints; raises ``_NeedsReference`` where msgspec may differ.
+
+    Records are mostly flat dicts of strings and numbers: those are handled inline
+    (one call per record, not one per field), nested containers recursively.
+    """
+    t = type(value)
     if t is dict:
         out = {}
         for k, v in value.items():
             if not k.isascii():  # msgspec sorts by code point, JCS by UTF-16 unit
                 raise _NeedsReference
-            out[k] = _jcs_ready(v)
+            tv = type(v)
+            if tv is str or v is None or tv is bool:
+                out[k] = v
+            elif tv is float or tv is int:
+                out[k] = _number(v)
+            else:
+                out[k] = _jcs_ready(v)
         return out
     if t is list:
         return [_jcs_ready(v) for v in value]
+    if t is float or t is int:
+        return _number(value)
     return value  # str, bool, None: identical in both encoders
 
 

@@ -120,13 +120,21 @@ CREATE TABLE anchors (
 );
 CREATE INDEX anchors_stream_ts ON anchors (stream, first_ts);
 
+-- Proofs are stored compactly: where each record sits (batch, leaf index) and
+-- each batch's leaf hashes (32 bytes each, in order); an inclusion proof is
+-- recomputed from the leaves when asked for. A full proof per record would be
+-- ~30 times larger, and the ledger root is what an auditor checks it against.
 CREATE TABLE proofs (
     record_id  TEXT PRIMARY KEY,
     batch_id   TEXT NOT NULL,
-    leaf_index INTEGER NOT NULL,
-    body       BLOB NOT NULL
+    leaf_index INTEGER NOT NULL
 );
 CREATE INDEX proofs_batch ON proofs (batch_id, leaf_index);
+
+CREATE TABLE batch_leaves (
+    batch_id TEXT PRIMARY KEY,
+    leaves   BLOB NOT NULL
+);
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,

@@ -35,3 +35,11 @@ def edit_json_row(data: DataSet, table: str, key: str, key_value: str, change: d
 
 def ids(data: DataSet, sql: str, *args: object) -> list[str]:
     return [str(r[0]) for r in data.sql(sql, *args)]
+
+
+def set_leaf(data: DataSet, batch_id: str, index: int, leaf: bytes) -> None:
+    """Overwrite one stored leaf hash of a batch (proofs are recomputed from these)."""
+    ((blob,),) = data.sql("SELECT leaves FROM batch_leaves WHERE batch_id = ?", batch_id)
+    blob = bytes(blob)
+    data.sql("UPDATE batch_leaves SET leaves = ? WHERE batch_id = ?",
+             blob[: 32 * index] + leaf + blob[32 * (index + 1) :], batch_id)  # fmt: skip

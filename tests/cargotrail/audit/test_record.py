@@ -10,7 +10,7 @@ from ledger.core.canonical import canonical_bytes
 from ledger.core.hashing import leaf_hash
 from ledger.core.merkle import root_from_path
 from tests.cargotrail.audit.conftest import DataSet
-from tests.cargotrail.audit.tamper import edit_json_row, flip_digit, flip_hex, ids
+from tests.cargotrail.audit.tamper import edit_json_row, flip_digit, flip_hex, ids, set_leaf
 
 ALL_IDS = (
     "SELECT reading_id FROM readings UNION ALL SELECT rfid_id FROM rfid_reads "
@@ -93,7 +93,9 @@ def test_one_proof_step_is_detected(data: DataSet) -> None:
     assert proof is not None and proof.path
     receipt = data.ledger.get(proof.batch_id)
     assert receipt is not None
-    edit_json_row(data, "proofs", "record_id", rid, {"path": [flip_hex(proof.path[0]), *proof.path[1:]]})
+    other = 1 if proof.leaf_index == 0 else 0  # a stored neighbour leaf: it feeds a step of the path
+    set_leaf(data, proof.batch_id, other, bytes(32))
+    assert data.store.proof(rid).path != proof.path
     check = verify_record(data.store, data.ledger, rid)
     assert not check.ok
     assert check.problem.startswith(f"Merkle root of batch {proof.batch_id} via record {rid}")
@@ -105,7 +107,11 @@ def test_a_missing_or_unreadable_proof_is_detected(data: DataSet) -> None:
     data.sql("DELETE FROM proofs WHERE record_id = ?", a)
     check = verify_record(data.store, data.ledger, a)
     assert not check.ok and check.problem == NO_PROOF and check.kind == "reading"
-    data.sql("UPDATE proofs SET body = substr(body, 1, 40) WHERE record_id = ?", b)
+    data.sql(
+        "UPDATE batch_leaves SET leaves = substr(leaves, 1, 40) "
+        "WHERE batch_id = (SELECT batch_id FROM proofs WHERE record_id = ?)",
+        b,
+    )
     check = verify_record(data.store, data.ledger, b)
     assert not check.ok and f"proof of record {b} in the store" in check.problem
 
@@ -141,7 +147,7 @@ def test_a_consistent_forgery_of_record_proof_and_root_in_the_store_is_caught_by
     root = root_from_path(leaf, proof.leaf_index, proof.tree_size, [bytes.fromhex(p) for p in proof.path])
     assert root is not None
     data.sql("UPDATE readings SET body = ? WHERE reading_id = ?", msgspec.json.encode(forged), rid)
-    edit_json_row(data, "proofs", "record_id", rid, {"leaf_hash": leaf.hex()})
+    set_leaf(data, proof.batch_id, proof.leaf_index, leaf)
     edit_json_row(data, "anchors", "batch_id", proof.batch_id, {"root": root.hex()})
     held = data.ledger.get(proof.batch_id)
     assert held is not None
