@@ -17,6 +17,8 @@ from dashboards.data import alerts_frame, kpis, positions_frame, worst_open_seve
 from store.sqlite import SqliteStore
 
 REFRESH_S = 5
+# CARTO's light basemap needs no token; without internet the layers still draw, on white.
+MAP_STYLE = "light"
 
 st.set_page_config(page_title="cargotrail control tower", page_icon="🚢", layout="wide")
 
@@ -94,7 +96,7 @@ def live() -> None:
         pdk.Deck(
             layers=layers,
             initial_view_state=pdk.ViewState(latitude=25, longitude=40, zoom=1.3),
-            map_style=None,
+            map_style=MAP_STYLE,
             tooltip={"text": "{container}\nstatus: {status}\nlast seen: {last_seen}"},
         ),
         height=520,

@@ -92,7 +92,7 @@ def kpis(store: Repository, positions: list[Position], alerts: list[AlertRow]) -
         "open_alerts": sum(open_by_sev.values()),
         "open_by_severity": {s: open_by_sev.get(s, 0) for s in SEVERITY_ORDER},
         "dead_letters": counts["dead_letters"],
-        "device_time": datetime.fromtimestamp(newest, UTC).strftime("%Y-%m-%d %H:%M UTC") if newest else "-",
+        "device_time": datetime.fromtimestamp(newest, UTC).strftime("%d %b %H:%M") if newest else "-",
     }
 
 

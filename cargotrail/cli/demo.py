@@ -29,7 +29,7 @@ from services.simulator import SimConfig
 from services.simulator.clock import RealTimeClock
 
 console = Console(stderr=True)
-DEMO_HORIZON_S = 365 * 86400.0  # the live run goes on until the demo is stopped
+LIVE_S = 7 * 86400.0  # simulated time played live after the warm-up (a week: ~47 min at 200x)
 
 
 LIVE_STEP_S = 60.0  # device time per micro-batch once live: smooth at any --speed
@@ -41,15 +41,15 @@ def _feed(settings: Settings, containers: int, speed: float, warmup_s: float, st
         containers=containers,
         seed=int(start.timestamp()) % 10_000,
         start=start,
-        horizon_s=DEMO_HORIZON_S,
-        anomalies_per_kind=max(2, containers // 25),
+        horizon_s=warmup_s + LIVE_S,
+        # About one anomaly of each kind per 30 containers and simulated day, so the
+        # alert queue is never empty for long.
+        anomalies_per_kind=max(2, int(containers * (warmup_s + LIVE_S) / 86400 / 30)),
     )
     stack = simulated_stack(settings, config)
     sim = stack.simulator
     history = sim.batches(warmup_s, 900.0)
-    live = RealTimeClock(factor=speed).pace(
-        sim.batches(DEMO_HORIZON_S - warmup_s, LIVE_STEP_S, from_s=warmup_s)
-    )
+    live = RealTimeClock(factor=speed).pace(sim.batches(LIVE_S, LIVE_STEP_S, from_s=warmup_s))
     try:
         for batch in itertools.chain(history, live):
             if stop.is_set():
@@ -102,9 +102,15 @@ def run_demo(
     console.print(f"Control tower: [bold]{url}[/]  (Ctrl-C to stop)")
     if open_browser:
         webbrowser.open(url)
+    announced = False
     try:
-        while dashboard.poll() is None and feeder.is_alive():
+        while dashboard.poll() is None:
             time.sleep(0.5)
+            if not feeder.is_alive() and not announced:
+                console.print(
+                    "the simulated week is over; the dashboard stays up with its data (Ctrl-C to stop)"
+                )
+                announced = True
     except KeyboardInterrupt:
         console.print("stopping...")
     finally:

@@ -74,7 +74,7 @@ def run(
 @app.command()
 def demo(
     containers: int = typer.Option(500, help="Containers in the simulated fleet."),
-    speed: float = typer.Option(60.0, help="Simulated seconds per wall-clock second."),
+    speed: float = typer.Option(120.0, help="Simulated seconds per wall-clock second."),
     warmup: str = typer.Option("1d", help="Simulated history to build before going live."),
     port: int | None = typer.Option(None, help="Dashboard port (default CARGOTRAIL_DASHBOARD_PORT or 8501)."),
     open_browser: bool = typer.Option(False, "--open", help="Open a browser on the dashboard."),
@@ -99,6 +99,11 @@ def demo(
 from cargotrail.cli.verify import register as _register_verify  # noqa: E402
 
 _register_verify(app)
+
+# The Kafka runtime's commands (`worker`, `run --runtime kafka`) live in their own module too.
+from cargotrail.cli.kafka import register as _register_kafka  # noqa: E402
+
+_register_kafka(app)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from cargotrail.settings import Settings
 
 if TYPE_CHECKING:
     from ledger.local import LocalLedger
-    from store.sqlite import SqliteStore
+    from store.base import Repository
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -49,7 +49,7 @@ def _time(value: str | None, option: str, default: datetime) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
-def _open(settings: Settings) -> tuple[SqliteStore, LocalLedger]:
+def _open(settings: Settings) -> tuple[Repository, LocalLedger]:
     """The store and ledger of the data directory, refusing to create empty ones."""
     from cargotrail.wiring import LEDGER_DIR, open_ledger, open_store
     from ledger.local import LOG_NAME
