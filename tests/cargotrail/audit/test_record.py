@@ -95,7 +95,8 @@ def test_one_proof_step_is_detected(data: DataSet) -> None:
     assert receipt is not None
     other = 1 if proof.leaf_index == 0 else 0  # a stored neighbour leaf: it feeds a step of the path
     set_leaf(data, proof.batch_id, other, bytes(32))
-    assert data.store.proof(rid).path != proof.path
+    recomputed = data.store.proof(rid)
+    assert recomputed is not None and recomputed.path != proof.path
     check = verify_record(data.store, data.ledger, rid)
     assert not check.ok
     assert check.problem.startswith(f"Merkle root of batch {proof.batch_id} via record {rid}")
