@@ -24,6 +24,7 @@ from cargotrail.errors import CargotrailError, ConfigError, VerificationError
 from cargotrail.settings import Settings
 
 if TYPE_CHECKING:
+    from ledger.fabric.ledger import FabricLedger
     from ledger.local import LocalLedger
     from store.base import Repository
 
@@ -49,7 +50,7 @@ def _time(value: str | None, option: str, default: datetime) -> datetime:
     return t.replace(tzinfo=UTC) if t.tzinfo is None else t
 
 
-def _open(settings: Settings) -> tuple[Repository, LocalLedger]:
+def _open(settings: Settings) -> tuple[Repository, LocalLedger | FabricLedger]:
     """The store and ledger of the data directory, refusing to create empty ones."""
     from cargotrail.wiring import LEDGER_DIR, open_ledger, open_store
     from ledger.local import LOG_NAME

@@ -1,0 +1,10 @@
+"""The Hyperledger Fabric ledger: a Gateway client in Python and the auditor's block checks.
+
+- ``identity``  pure crypto: MSP folder -> signer; ECDSA P-256 low-S DER; verification
+- ``proposal``  pure protobuf: proposals, tx ids, signed commit-status / events requests
+- ``gateway``   gRPC client of the peer Gateway (Evaluate, Endorse, Submit, CommitStatus, events)
+- ``errors``    one typed error per stage, translated from gRPC (see its docstring for the tree)
+- ``ledger``    ``FabricLedger``: the ``ledger.base.Ledger`` promises on the anchors chaincode
+- ``audit``     pure, offline: a block's validity, endorsements, policy and write set
+- ``config``    ``open_fabric_ledger(settings)``
+"""
