@@ -16,8 +16,14 @@ TEST_SERVICES_DOWN :=
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py ledger/core/_merkle.c
 	@echo "==> creating $(VENV) and installing cargotrail with its dev tools"
+	@if [ ! -e /usr/include/openssl/evp.h ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "==> apt-get install libssl-dev (OpenSSL headers for the native Merkle accelerator)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libssl-dev; \
+	  else echo "==> no OpenSSL headers (libssl-dev): the ledger core installs as pure Python, slower"; fi; \
+	fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -44,7 +50,8 @@ services-up: install $(TEST_SERVICES)
 services-down: $(TEST_SERVICES_DOWN)
 
 unit: install
-	$(BIN)/pytest
+	@echo "==> pytest (Fabric network tests are run by 'make test-fabric': see README, Hyperledger Fabric)"
+	$(BIN)/pytest -m "not fabric"
 
 # Lint first (fast), then start the real servers, then every test.
 test: lint services-up unit

@@ -43,7 +43,9 @@ DEFAULT_THRESHOLDS: Mapping[ContainerClass, Thresholds] = {
 
 ENV_NAMES = (
     "DATA_DIR", "BATCH_SIZE", "LATENESS_S", "MAX_FUTURE_S", "ANCHOR_BATCH_RECORDS", "ANCHOR_BATCH_SECONDS",
-    "LEDGER", "STORE_URL", "DASHBOARD_PORT",
+    "LEDGER", "STORE_URL", "DASHBOARD_PORT", "KAFKA_BOOTSTRAP", "KAFKA_PREFIX", "KAFKA_PARTITIONS",
+    "FABRIC_PEER", "FABRIC_TLS_CA", "FABRIC_MSP_ID", "FABRIC_MSP_DIR", "FABRIC_CHANNEL", "FABRIC_CHAINCODE",
+    "FABRIC_ORG_CAS", "FABRIC_TIMEOUT_S",
 )  # fmt: skip
 """Every ``CARGOTRAIL_<NAME>`` variable the settings read (docker-compose.yml is checked against it)."""
 
@@ -59,6 +61,19 @@ class Settings:
     ledger: str = "local"
     store_url: str = ""  # empty: SQLite in the data directory
     dashboard_port: int = 8501
+    kafka_bootstrap: str = "127.0.0.1:19092"  # the Kafka runtime's broker (deploy/kafka's default port)
+    kafka_prefix: str = "cargotrail"  # topic namespace: <prefix>.telemetry, <prefix>.events, ...
+    kafka_partitions: int = 4  # partitions per topic: the Kafka runtime's unit of scale-out
+    # CARGOTRAIL_LEDGER=fabric: the Gateway peer, its TLS CA, the client identity (an MSP folder), and
+    # the organisations' CA certificates the auditor checks endorsements against (MSP=path,...).
+    fabric_peer: str = ""  # host:port of a peer's Gateway service
+    fabric_tls_ca: str = ""  # PEM file of the peer's TLS CA
+    fabric_msp_id: str = ""
+    fabric_msp_dir: str = ""  # folder with signcerts/ and keystore/
+    fabric_channel: str = "cargotrail"
+    fabric_chaincode: str = "anchors"
+    fabric_org_cas: str = ""
+    fabric_timeout_s: float = 10.0  # deadline of every Gateway call (commit status: 3x this)
     thresholds: Mapping[ContainerClass, Thresholds] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
     @property
@@ -93,4 +108,15 @@ class Settings:
             ledger=ledger,
             store_url=get("STORE_URL", ""),
             dashboard_port=int(number("DASHBOARD_PORT", 8501)),
+            kafka_bootstrap=get("KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+            kafka_prefix=get("KAFKA_PREFIX", "cargotrail"),
+            kafka_partitions=int(number("KAFKA_PARTITIONS", 4)),
+            fabric_peer=get("FABRIC_PEER", ""),
+            fabric_tls_ca=get("FABRIC_TLS_CA", ""),
+            fabric_msp_id=get("FABRIC_MSP_ID", ""),
+            fabric_msp_dir=get("FABRIC_MSP_DIR", ""),
+            fabric_channel=get("FABRIC_CHANNEL", "cargotrail"),
+            fabric_chaincode=get("FABRIC_CHAINCODE", "anchors"),
+            fabric_org_cas=get("FABRIC_ORG_CAS", ""),
+            fabric_timeout_s=number("FABRIC_TIMEOUT_S", 10.0),
         )

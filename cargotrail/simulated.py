@@ -13,7 +13,7 @@ from cargotrail.settings import Settings
 from cargotrail.wiring import ZONES_FILE, ledger_anchoring, open_store
 from geofence.zones import zones_from_geojson
 from services.simulator import SimConfig, Simulator
-from store.sqlite import SqliteStore
+from store.base import Repository
 from streams.processors.pipeline import Processors
 from streams.runtimes.embedded import Anchoring, EmbeddedRuntime
 
@@ -24,7 +24,7 @@ class SimulatedStack:
 
     settings: Settings
     simulator: Simulator
-    store: SqliteStore
+    store: Repository
     runtime: EmbeddedRuntime
     clock: list[float] = field(default_factory=lambda: [0.0])
 

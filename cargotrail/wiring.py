@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cargotrail.errors import ConfigError
 from cargotrail.settings import Settings
 from geofence.zones import Zone, load_zones_file
 from ledger.local import LocalLedger
+from store.base import Repository
+
+if TYPE_CHECKING:
+    from ledger.fabric.ledger import FabricLedger
+from store.buffered import BufferedStore
 from store.sqlite import SqliteStore
 from streams.runtimes.anchoring import LedgerAnchoring
 
@@ -51,28 +57,43 @@ def load_zones(settings: Settings) -> list[Zone]:
     return load_zones_file(path)
 
 
-def open_store(settings: Settings) -> SqliteStore:
-    """The store of the data directory (PostgreSQL arrives with CARGOTRAIL_STORE_URL in a later release)."""
-    if settings.store_url:
+def open_store(settings: Settings) -> Repository:
+    """The store named by CARGOTRAIL_STORE_URL.
+
+    Empty: SQLite in the data directory (the default). A postgresql:// URL:
+    PostgreSQL/TimescaleDB, wrapped in ``BufferedStore`` so that the sink and
+    the anchoring, which share it, ride out an outage together.
+    """
+    url = settings.store_url
+    if not url:
+        return SqliteStore(settings.sqlite_path)
+    from store.postgres import PostgresStore, is_postgres_url  # psycopg only when asked for
+    from store.postgres.errors import mask
+
+    if not is_postgres_url(url):
         raise ConfigError(
-            f"CARGOTRAIL_STORE_URL={settings.store_url!r}: only the embedded SQLite store is "
-            "available in this build; unset it"
+            f"CARGOTRAIL_STORE_URL={mask(url)!r}: expected postgresql://user:password@host:port/database, "
+            "or unset for the embedded SQLite store"
         )
-    return SqliteStore(settings.sqlite_path)
+    return BufferedStore(PostgresStore(url))
 
 
-def open_ledger(settings: Settings) -> LocalLedger:
-    """The ledger named by CARGOTRAIL_LEDGER (Fabric arrives in a later release)."""
+def open_ledger(settings: Settings) -> LocalLedger | FabricLedger:
+    """The ledger named by CARGOTRAIL_LEDGER: ``local`` (the data directory's) or ``fabric``.
+
+    Fabric is reached through the CARGOTRAIL_FABRIC_* settings (``make fabric-up`` writes them to
+    ~/.cache/cargotrail/fabric-net/env); gRPC is imported only when Fabric is asked for.
+    """
+    if settings.ledger == "fabric":
+        from ledger.fabric.config import open_fabric_ledger
+
+        return open_fabric_ledger(settings)
     if settings.ledger != "local":
-        raise ConfigError(
-            f"CARGOTRAIL_LEDGER={settings.ledger!r}: only the local ledger is available in this build"
-        )
+        raise ConfigError(f"CARGOTRAIL_LEDGER={settings.ledger!r}: expected 'local' or 'fabric'")
     return LocalLedger(settings.data_dir / LEDGER_DIR)
 
 
-def ledger_anchoring(
-    settings: Settings, store: SqliteStore, stream: str = EMBEDDED_STREAM
-) -> LedgerAnchoring:
+def ledger_anchoring(settings: Settings, store: Repository, stream: str = EMBEDDED_STREAM) -> LedgerAnchoring:
     return LedgerAnchoring(
         open_ledger(settings),
         store,

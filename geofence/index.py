@@ -1,19 +1,19 @@
 """A spatial index over zones answering vectorised point and segment queries.
 
-The zone geometries are *prepared* once. Each query is one ``STRtree.query``
-over the whole array (bounding boxes only), followed by one vectorised exact
-predicate on the candidate pairs against the prepared zones. Asking the tree for
-the predicate directly would prepare the query geometry (a point or a two-vertex
-segment, where preparation buys nothing) and leave the zone unprepared; the
-two-step form measured ~1.6x faster for points and ~2x for segments.
+The zone geometries are *prepared* once. Each query first finds candidate
+(query, zone) pairs by bounding boxes only, then runs one vectorised exact
+predicate on the candidate pairs against the prepared zones.
 
-The tree holds *tiles*, not whole zones: a zone filling less than half of its
+Candidates are *tiles*, not whole zones: a zone filling less than half of its
 bounding box (a diagonal route corridor, a ring) is covered by the cells of a
 grid over that box which touch it, so a fix near a long corridor is no longer a
 candidate for it. Tiles only narrow the candidates; the exact test always runs
-against the whole zone, so tiling never changes a result. Before any geometry
-is built, an ``OccupancyGrid`` (numpy only) drops the fixes and segments whose
-bounding box meets no tile at all (fixes at sea, far from every zone).
+against the whole zone, so tiling never changes a result. The tile bounding
+boxes sit in a sparse cell grid (``TileCells``) answered in numpy from the
+query's float bounds, so no Point or LineString is built just to find
+candidates (building them cost more than the rest of a point query on a fleet
+that is always near some zone). Segments too long for the cell grid ask an
+STRtree of the tiles instead. LineStrings are built only for the exact segment test.
 
 Semantics are ``intersects`` throughout: a point on a zone's boundary is inside.
 """
@@ -28,7 +28,7 @@ import numpy.typing as npt
 import shapely
 
 from cargotrail.errors import ZoneError
-from geofence.grid import OccupancyGrid
+from geofence.cells import TileCells
 from geofence.zones import Zone
 
 IntArray = npt.NDArray[np.intp]
@@ -61,7 +61,7 @@ class ZoneIndex:
         self._tile_zone: IntArray = np.repeat(np.arange(len(tiles), dtype=np.intp), [len(t) for t in tiles])
         all_tiles = np.concatenate(tiles) if tiles else np.empty(0, dtype=object)
         self._tree = shapely.STRtree(all_tiles)
-        self._grid = OccupancyGrid(shapely.bounds(all_tiles))
+        self._cells = TileCells(shapely.bounds(all_tiles))
 
     def __len__(self) -> int:
         return len(self.zones)
@@ -75,11 +75,39 @@ class ZoneIndex:
         lats = np.asarray(lats, dtype=np.float64)
         if not len(self.zones) or not lons.size:
             return _empty_pairs()
-        near = np.flatnonzero(self._grid.maybe(lons, lats, lons, lats))
-        pts, zs = self._candidates(shapely.points(lons[near], lats[near]))
-        pts = near[pts]
+        # A point spans one cell, whose tiles come in index order: zones per point are
+        # non-decreasing, so duplicates (a point on a boundary between two tiles of one
+        # zone) are adjacent.
+        pts, tiles, _ = self._cells.query(lons, lats, lons, lats, max_cells=1)
+        keys = pts * len(self.zones) + self._tile_zone[tiles]
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        pts, zs = pts[first], self._tile_zone[tiles[first]]
         hit = shapely.intersects_xy(self._geoms[zs], lons[pts], lats[pts])
         return pts[hit], zs[hit]
+
+    def segment_candidates(
+        self, lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray
+    ) -> tuple[IntArray, IntArray]:
+        """(segment, zone) pairs, sorted, where a tile's bounding box meets the segment's.
+
+        A superset of the zones each segment touches; no geometry is built except for
+        segments too long for the cell grid.
+        """
+        lon0, lat0, lon1, lat1 = (np.asarray(a, dtype=np.float64) for a in (lon0, lat0, lon1, lat1))
+        if not len(self.zones) or not lon0.size:
+            return _empty_pairs()
+        segs, tiles, big = self._cells.query(
+            np.minimum(lon0, lon1), np.minimum(lat0, lat1), np.maximum(lon0, lon1), np.maximum(lat0, lat1)
+        )
+        if big.size:
+            lines = _lines(lon0[big], lat0[big], lon1[big], lat1[big])
+            more, more_tiles = self._tree.query(lines)
+            segs, tiles = np.concatenate((segs, big[more])), np.concatenate((tiles, more_tiles))
+        nz = len(self.zones)
+        keys = np.sort(segs * nz + self._tile_zone[tiles])
+        keys = keys[np.append(True, keys[1:] != keys[:-1])] if keys.size else keys
+        return keys // nz, keys % nz
 
     def crossed(
         self, lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray
@@ -88,57 +116,48 @@ class ZoneIndex:
 
         Pairs are sorted by segment, then zone. A zero-length segment behaves as its point.
         """
-        near, lines = self._segments(lon0, lat0, lon1, lat1)
-        segs, zs = self._candidates(lines)
-        hit = shapely.intersects(self._geoms[zs], lines[segs])
-        return near[segs[hit]], zs[hit]
+        lon0, lat0, lon1, lat1 = (np.asarray(a, dtype=np.float64) for a in (lon0, lat0, lon1, lat1))
+        segs, zs = self.segment_candidates(lon0, lat0, lon1, lat1)
+        hit = shapely.intersects(self._geoms[zs], _lines(lon0[segs], lat0[segs], lon1[segs], lat1[segs]))
+        return segs[hit], zs[hit]
 
     def passed_through(
         self, lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray
     ) -> tuple[IntArray, IntArray]:
-        """Like ``crossed``, but only zones that contain neither end of the segment.
-
-        The cheap point tests run first, so the costlier segment test only sees zones
-        the segment would pass through.
-        """
+        """Like ``crossed``, but only zones that contain neither end of the segment."""
         lon0, lat0, lon1, lat1 = (np.asarray(a, dtype=np.float64) for a in (lon0, lat0, lon1, lat1))
-        if not len(self.zones) or not lon0.size:
-            return _empty_pairs()
-        lines = shapely.linestrings(
-            np.stack((np.column_stack((lon0, lat0)), np.column_stack((lon1, lat1))), axis=1)
-        )
-        segs, zs = self._candidates(lines)
-        for lons, lats in ((lon1, lat1), (lon0, lat0)):
-            out = ~shapely.intersects_xy(self._geoms[zs], lons[segs], lats[segs])
-            segs, zs = segs[out], zs[out]
-        hit = shapely.intersects(self._geoms[zs], lines[segs])
+        segs, zs = self.segment_candidates(lon0, lat0, lon1, lat1)
+        hit = self.passes_through(zs, lon0[segs], lat0[segs], lon1[segs], lat1[segs])
         return segs[hit], zs[hit]
 
-    def _segments(
-        self, lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray
-    ) -> tuple[IntArray, npt.NDArray[np.object_]]:
-        """Indices of the segments that may meet a zone, and their LineStrings."""
-        lon0, lat0, lon1, lat1 = (np.asarray(a, dtype=np.float64) for a in (lon0, lat0, lon1, lat1))
-        near = np.flatnonzero(
-            self._grid.maybe(
-                np.minimum(lon0, lon1), np.minimum(lat0, lat1), np.maximum(lon0, lon1), np.maximum(lat0, lat1)
-            )
+    def passes_through(
+        self, zone_indices: IntArray, lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray
+    ) -> BoolArray:
+        """Element-wise: does segment k touch zone ``zone_indices[k]`` while it contains neither end?
+
+        The cheap point tests run first, so LineStrings are built only for the pairs left.
+        """
+        geoms = self._geoms[zone_indices]
+        left = np.flatnonzero(
+            ~shapely.intersects_xy(geoms, lon1, lat1) & ~shapely.intersects_xy(geoms, lon0, lat0)
         )
-        xy0 = np.column_stack((lon0[near], lat0[near]))
-        xy1 = np.column_stack((lon1[near], lat1[near]))
-        return near, shapely.linestrings(np.stack((xy0, xy1), axis=1)).reshape(-1)
+        out = np.zeros(len(geoms), dtype=bool)
+        if left.size:
+            lines = _lines(lon0[left], lat0[left], lon1[left], lat1[left])
+            out[left] = shapely.intersects(geoms[left], lines)
+        return out
 
     def covers(self, zone_indices: IntArray, lons: FloatArray, lats: FloatArray) -> BoolArray:
         """Element-wise: does zone ``zone_indices[k]`` cover (``lons[k]``, ``lats[k]``)?"""
         hit: BoolArray = shapely.intersects_xy(self._geoms[zone_indices], lons, lats)
         return hit
 
-    def _candidates(self, geoms: npt.NDArray[np.object_]) -> tuple[IntArray, IntArray]:
-        """Distinct (input, zone) pairs whose bounding boxes meet, sorted by input then zone."""
-        inputs, tiles = self._tree.query(geoms)
-        nz = len(self.zones)
-        keys = np.unique(inputs * nz + self._tile_zone[tiles])
-        return keys // nz, keys % nz
+
+def _lines(lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray) -> npt.NDArray[np.object_]:
+    """Two-vertex LineStrings (lon0, lat0)-(lon1, lat1)."""
+    xy0, xy1 = np.column_stack((lon0, lat0)), np.column_stack((lon1, lat1))
+    lines: npt.NDArray[np.object_] = shapely.linestrings(np.stack((xy0, xy1), axis=1)).reshape(-1)
+    return lines
 
 
 def _empty_pairs() -> tuple[IntArray, IntArray]:

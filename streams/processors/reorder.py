@@ -12,17 +12,17 @@ Release order is total and independent of arrival order: (ts, device, seq).
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cargotrail.contract.records import Reading
 
 _Held = tuple[float, str, int, Reading]
+_ts = operator.itemgetter(0)
 
 
-def _key(h: _Held) -> tuple[float, str, int]:
-    return h[0], h[1], h[2]
-
+_key = operator.itemgetter(0, 1, 2)  # (ts, device, seq): C speed, unlike a lambda
 
 @dataclass
 class ReorderBuffer:
@@ -66,7 +66,7 @@ class ReorderBuffer:
         held = self._held
         # One sort per batch (C speed) rather than a heap operation per reading.
         held.sort(key=_key)
-        cut = bisect.bisect_right(held, until, key=lambda h: h[0])
+        cut = bisect.bisect_right(held, until, key=_ts)
         out, self._held = held[:cut], held[cut:]
         self.released_ts = [h[0] for h in out]
         if out:

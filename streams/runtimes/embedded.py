@@ -19,6 +19,7 @@ from cargotrail.contract.records import Alert, Reading, Record, RfidRead, Voyage
 from cargotrail.contract.validate import Rejection, check_rfid, split_readings
 from cargotrail.errors import ValidationError
 from store.base import ReadingFlag, Repository
+from store.buffered import BufferedStore
 from streams.processors.pipeline import Processors, StageResult
 
 
@@ -48,7 +49,10 @@ class EmbeddedRuntime:
     """Runs micro-batches through ``Processors`` and writes everything to ``store``.
 
     ``now`` is the clock used to refuse readings stamped in the future: the wall
-    clock for real feeds, the simulator's clock for simulated ones.
+    clock for real feeds, the simulator's clock for simulated ones. The store
+    is used through a ``BufferedStore`` (unless it is one already): when it is
+    unavailable, micro-batches are buffered and retried, the outage is logged
+    and listed in ``store.outages``, and ``finish`` writes what is left.
     """
 
     def __init__(
@@ -61,7 +65,7 @@ class EmbeddedRuntime:
         anchoring: Anchoring | None = None,
     ):
         self.processors = processors
-        self.store = store
+        self.store = store if isinstance(store, BufferedStore) else BufferedStore(store)
         self.max_future_s = max_future_s
         self.now = now
         self.anchoring = anchoring
@@ -111,6 +115,7 @@ class EmbeddedRuntime:
             self._sink(result, [], now)
             if self.anchoring is not None:
                 self.counters.anchored_batches += self.anchoring.flush(now)
+        self.store.drain()  # after an outage: wait (with backoff) until every buffered micro-batch is written
         return result
 
     def _check_rfid(self, reads: Sequence[RfidRead], now: float) -> tuple[list[RfidRead], list[Rejection]]:

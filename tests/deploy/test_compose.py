@@ -57,7 +57,32 @@ def test_the_dockerfile_copies_every_package():
 def test_settings_read_every_declared_variable():
     env = {
         f"CARGOTRAIL_{n}": v
-        for n, v in zip(ENV_NAMES, ["/x", "7", "8", "9", "10", "11", "fabric", "pg://", "99"], strict=True)
+        for n, v in zip(
+            ENV_NAMES,
+            [
+                "/x",
+                "7",
+                "8",
+                "9",
+                "10",
+                "11",
+                "fabric",
+                "pg://",
+                "99",
+                "k:1",
+                "pfx",
+                "3",
+                "p:1",
+                "/ca",
+                "M",
+                "/msp",
+                "ch",
+                "cc",
+                "M=/c",
+                "4",
+            ],
+            strict=True,
+        )
     }
     s = Settings.from_env(env)
     assert (
@@ -70,4 +95,24 @@ def test_settings_read_every_declared_variable():
         s.ledger,
         s.store_url,
         s.dashboard_port,
-    ) == ("/x", 7, 8.0, 9.0, 10, 11.0, "fabric", "pg://", 99)
+        s.kafka_bootstrap,
+        s.kafka_prefix,
+        s.kafka_partitions,
+        (s.fabric_peer, s.fabric_tls_ca, s.fabric_msp_id, s.fabric_msp_dir, s.fabric_channel),
+        (s.fabric_chaincode, s.fabric_org_cas, s.fabric_timeout_s),
+    ) == (
+        "/x",
+        7,
+        8.0,
+        9.0,
+        10,
+        11.0,
+        "fabric",
+        "pg://",
+        99,
+        "k:1",
+        "pfx",
+        3,
+        ("p:1", "/ca", "M", "/msp", "ch"),
+        ("cc", "M=/c", 4.0),
+    )

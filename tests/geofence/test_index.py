@@ -9,7 +9,7 @@ from shapely.geometry import LineString, Point
 
 from cargotrail.contract.records import ZoneType
 from cargotrail.errors import ZoneError
-from geofence.grid import OccupancyGrid
+from geofence.cells import TileCells
 from geofence.index import ZoneIndex
 from geofence.zones import Zone, circle_zone, corridor_zone
 
@@ -118,17 +118,28 @@ def test_passed_through_excludes_zones_holding_an_end(index):
     assert list(zip(segs.tolist(), zones.tolist(), strict=True)) == [(0, 2)]
 
 
-def test_occupancy_grid_never_misses_a_box():
+def test_tile_cells_find_exactly_the_boxes_that_meet():
     rng = np.random.default_rng(3)
-    lo = rng.uniform(0, 10, (200, 2))
-    tiles = np.column_stack((lo, lo + rng.uniform(0, 0.3, (200, 2))))
-    grid = OccupancyGrid(tiles, cells=64)
-    q_lo = rng.uniform(-1, 11, (5000, 2))
-    q = np.column_stack((q_lo, q_lo + rng.uniform(0, 0.2, (5000, 2))))
+    lo = np.round(rng.uniform(0, 10, (300, 2)), 1)  # shared edges: boundary cases
+    tiles = np.column_stack((lo, lo + np.round(rng.uniform(0, 0.5, (300, 2)), 1)))
+    tiles[:5, 2:] += 6.0  # a few big tiles span many cells
+    cells = TileCells(tiles)
+    q_lo = np.round(rng.uniform(-1, 11, (3000, 2)), 1)
+    q = np.column_stack((q_lo, q_lo + np.round(rng.uniform(0, 0.4, (3000, 2)), 1)))
+    q[:1000, 2:] = q[:1000, :2]  # points
+    q[1000] = [np.nan, 1.0, 1.0, 1.0]
+    q[1001:1100, 2:] += 5.0  # long segments: too many cells, left to the caller
+    boxes, found, big = cells.query(q[:, 0], q[:, 1], q[:, 2], q[:, 3], max_cells=4)
     meets = (
         (q[:, None, 0] <= tiles[None, :, 2]) & (tiles[None, :, 0] <= q[:, None, 2])
         & (q[:, None, 1] <= tiles[None, :, 3]) & (tiles[None, :, 1] <= q[:, None, 3])
-    ).any(axis=1)  # fmt: skip
-    maybe = grid.maybe(q[:, 0], q[:, 1], q[:, 2], q[:, 3])
-    assert (maybe | ~meets).all() and not maybe.all()
-    assert not grid.maybe(np.array([np.nan]), np.array([1.0]), np.array([1.0]), np.array([1.0]))[0]
+    )  # fmt: skip
+    meets[big] = False
+    assert big.size and 1000 not in big.tolist()
+    pairs = list(zip(boxes.tolist(), found.tolist(), strict=True))
+    assert sorted(set(pairs)) == list(zip(*(a.tolist() for a in np.nonzero(meets)), strict=True))
+    assert len(set(pairs[: int(np.searchsorted(boxes, 1000))])) == np.searchsorted(
+        boxes, 1000
+    )  # points: once
+    assert (np.diff(boxes) >= 0).all()
+    assert [a.size for a in TileCells(np.empty((0, 4))).query(*q[:3].T)] == [0, 0, 0]

@@ -17,6 +17,7 @@ from cargotrail.contract.records import GeofenceKind, Reading, ZoneType
 from geofence.index import ZoneIndex
 from geofence.transitions import ContainerZones, Fixes, ZoneTracker
 from geofence.zones import Zone, zones_from_geojson
+from tests.geofence.reference import event_key, reference
 
 T0 = 1_700_000_000.0
 DATA = Path(__file__).parents[2].parent / "shared" / "data"
@@ -123,9 +124,10 @@ def test_zone_hits_lists_zones_per_fix(tracker):
 
 
 def test_unknown_zone_in_restored_state_is_dropped(tracker):
-    tracker.state["C1"] = ContainerZones(
-        T0, 0.2, 0.5, "r", "dev-C1", inside={"gone": T0, "a": T0}, dwell_fired=["gone"]
-    )
+    # ``state`` is a snapshot: restoring means assigning a whole mapping.
+    tracker.state = {
+        "C1": ContainerZones(T0, 0.2, 0.5, "r", "dev-C1", inside={"gone": T0, "a": T0}, dwell_fired=["gone"])
+    }
     out = tracker.process(fixes(("C1", 10, -5.0, 5.0)))
     assert kinds(out.events) == [("exit", "a", "r0")]
     assert tracker.state["C1"].inside == {} and tracker.state["C1"].dwell_fired == []
@@ -189,3 +191,35 @@ def test_real_port_areas_rotterdam():
     assert rotterdam.name == "ROTTERDAM" and rotterdam.properties == {"country": "NL"}
     assert ("enter", "WPI-31140", "r0") in kinds(out.events)
     assert ("exit", "WPI-31140", "r1") in kinds(out.events)
+
+
+def test_more_zones_than_a_zone_set_row_holds():
+    """Containers inside more than ZONE_SET_WIDTH zones take the per-fix path; same events."""
+    zones = [
+        Zone(f"n{k}", f"n{k}", ZoneType.PORT, shapely.box(-k - 1, -k - 1, k + 1, k + 1)) for k in range(20)
+    ]
+    rows = [("C1", 0.0, 0.0, 0.0), ("C1", 10.0, 0.1, 0.0), ("C1", 20.0, 12.5, 0.0), ("C1", 30.0, 12.6, 0.0)]
+    tracker = ZoneTracker(ZoneIndex(zones))
+    events = [e for k in range(4) for e in tracker.process(fixes(rows[k], prefix=f"r{k}-")).events]
+    ref, _ = reference(
+        zones, [("C1", "dev-C1", f"r{k}-0", T0 + r[1], r[2], r[3]) for k, r in enumerate(rows)]
+    )
+    assert [event_key(e) for e in events] == ref
+    assert len(events) == 20 + 12 and kinds(events)[-1] == ("exit", "n11", "r2-0")
+
+
+def test_restored_state_is_trusted_as_given_and_timers_are_rebuilt(tracker):
+    # Inside "a" by the state, though (2.5, 0.5) lies in no zone: the next segment passes
+    # through "a" and "b", neither holding an end, so "a" is exited *and* crossed.
+    tracker.state = {"C1": ContainerZones(T0, 2.5, 0.5, "r", "dev-C1", inside={"a": T0})}
+    assert tracker.state["C1"].inside == {"a": T0}
+    out = tracker.process(fixes(("C1", 100, -0.5, 0.5)))
+    assert kinds(out.events) == [("exit", "a", "r0"), ("crossed", "a", "r0"), ("crossed", "b", "r0")]
+    tracker.state = {"C2": ContainerZones(T0, 0.2, 0.5, "q", "dev-C2", inside={"a": T0})}
+    [e] = tracker.on_watermark(T0 + 601)  # the restored visit's deadline fires without a fix
+    assert (e.kind, e.container_id, e.reading_id, e.dwell_s) == (GeofenceKind.DWELL_EXCEEDED, "C2", "q", 600)
+
+
+def test_snapshot_of_some_containers(tracker):
+    tracker.process(fixes(("C1", 0, 0.2, 0.5), ("C2", 0, 9.0, 9.0)))
+    assert tracker.snapshot(["C2", "nobody"]) == {"C2": tracker.state["C2"]}

@@ -1,27 +1,24 @@
-"""The repository contract, run against every adapter available (SQLite here; PostgreSQL joins later)."""
+"""The repository contract, run against every adapter: SQLite, and PostgreSQL (started by `make pg-up`)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from cargotrail.contract import AlertKind, Severity, make_container_id, reading_id
-from cargotrail.contract.records import Alert, Explanation, GeofenceEvent, GeofenceKind, ZoneType
+from cargotrail.contract.records import (
+    Alert,
+    Explanation,
+    GeofenceEvent,
+    GeofenceKind,
+    ZoneType,
+)
 from cargotrail.contract.validate import Rejection
 from cargotrail.errors import StoreError
-from store.base import AlertStatus, ReadingFlag, Repository, TriageAction
+from store.base import AlertStatus, ReadingFlag, TriageAction
 from store.sqlite import SqliteStore
 from tests.conftest import T0, reading
 
 BOX = make_container_id("CMA", 77)
-
-
-@pytest.fixture(params=["sqlite"])
-def store(request, tmp_path) -> Iterator[Repository]:
-    s = SqliteStore(tmp_path / "store.sqlite")
-    yield s
-    s.close()
 
 
 def alert(n: int, sev: Severity = Severity.HIGH, minutes: int = 0) -> Alert:
@@ -140,7 +137,7 @@ def test_migrations_apply_once(tmp_path):
     assert again.counts()["readings"] == 0
 
 
-def test_a_unit_of_work_commits_everything_or_nothing(store, tmp_path):
+def test_a_unit_of_work_commits_everything_or_nothing(store, reopen):
     rs = [reading(BOX, seq=i, minutes=i) for i in range(3)]
     with store.unit_of_work():
         store.write_readings(rs[:2], [reading_id("TRK-1", i) for i in range(2)])
@@ -148,6 +145,5 @@ def test_a_unit_of_work_commits_everything_or_nothing(store, tmp_path):
     with pytest.raises(RuntimeError), store.unit_of_work():
         store.write_readings(rs[2:], [reading_id("TRK-1", 2)])
         raise RuntimeError("crash mid-batch")
-    other = SqliteStore(tmp_path / "store.sqlite")  # a second connection sees only committed data
+    other = reopen()  # a second connection sees only committed data
     assert (other.counts()["readings"], other.counts()["alerts"]) == (2, 1)
-    other.close()

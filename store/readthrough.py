@@ -1,0 +1,93 @@
+"""Reads passed straight to another repository (the half of ``BufferedStore`` that never buffers)."""
+
+from __future__ import annotations
+
+from cargotrail.contract.records import AnchorReceipt, GeofenceEvent, Proof, Reading, RfidRead, VoyagePlan
+from store.base import (
+    AlertRow,
+    AlertStatus,
+    DeadLetter,
+    DwellStats,
+    Position,
+    Repository,
+    StoredRecord,
+    TriageAction,
+    TriageEntry,
+    ZoneOccupancy,
+)
+
+
+class ReadThrough:
+    """Every query, and triage (an operator waits for its answer), go to ``inner`` as they are."""
+
+    def __init__(self, inner: Repository):
+        self.inner = inner
+
+    def get_meta(self, key: str) -> bytes | None:
+        return self.inner.get_meta(key)
+
+    def latest_positions(self) -> list[Position]:
+        return self.inner.latest_positions()
+
+    def track(self, container_id: str, start: float, end: float, max_points: int = 2000) -> list[Reading]:
+        return self.inner.track(container_id, start, end, max_points)
+
+    def alerts(
+        self, *, status: AlertStatus | None = None, container_id: str | None = None, limit: int = 500
+    ) -> list[AlertRow]:
+        return self.inner.alerts(status=status, container_id=container_id, limit=limit)
+
+    def triage(
+        self,
+        alert_id: str,
+        action: TriageAction,
+        operator: str,
+        *,
+        assignee: str | None = None,
+        note: str = "",
+    ) -> AlertRow:
+        return self.inner.triage(alert_id, action, operator, assignee=assignee, note=note)
+
+    def triage_log(self, alert_id: str) -> list[TriageEntry]:
+        return self.inner.triage_log(alert_id)
+
+    def events(self, container_id: str, start: float = 0.0, end: float = float("inf")) -> list[GeofenceEvent]:
+        return self.inner.events(container_id, start, end)
+
+    def rfid(self, container_id: str) -> list[RfidRead]:
+        return self.inner.rfid(container_id)
+
+    def plans(self, container_id: str) -> list[VoyagePlan]:
+        return self.inner.plans(container_id)
+
+    def dead_letters(self, limit: int = 200) -> list[DeadLetter]:
+        return self.inner.dead_letters(limit)
+
+    def counts(self) -> dict[str, int]:
+        return self.inner.counts()
+
+    def record(self, record_id: str) -> StoredRecord | None:
+        return self.inner.record(record_id)
+
+    def records_for(self, container_id: str, start: float, end: float) -> list[StoredRecord]:
+        return self.inner.records_for(container_id, start, end)
+
+    def zone_occupancy(self) -> list[ZoneOccupancy]:
+        return self.inner.zone_occupancy()
+
+    def dwell_stats(
+        self, start: float = 0.0, end: float = float("inf"), *, zone_id: str | None = None
+    ) -> list[DwellStats]:
+        return self.inner.dwell_stats(start, end, zone_id=zone_id)
+
+    def proof(self, record_id: str) -> Proof | None:
+        return self.inner.proof(record_id)
+
+    def anchor(self, batch_id: str) -> AnchorReceipt | None:
+        return self.inner.anchor(batch_id)
+
+    def anchors(self, stream: str | None = None, limit: int = 1000) -> list[AnchorReceipt]:
+        return self.inner.anchors(stream, limit)
+
+    def close(self) -> None:
+        self.inner.close()
