@@ -1,6 +1,7 @@
 """cargotrail control tower (Streamlit): live positions, zones and the alert queue.
 
-Run by ``cargotrail demo``; reads the data directory given by CARGOTRAIL_DATA_DIR.
+Run by ``cargotrail demo``; reads the store the settings name (the SQLite file in
+CARGOTRAIL_DATA_DIR by default, PostgreSQL when CARGOTRAIL_STORE_URL is set).
 Only the live parts re-run on a timer (``st.fragment(run_every=...)``).
 """
 
@@ -13,8 +14,9 @@ import pydeck as pdk
 import streamlit as st
 
 from cargotrail.settings import Settings
+from cargotrail.wiring import ZONES_FILE, open_store
 from dashboards.data import alerts_frame, kpis, positions_frame, worst_open_severity, zone_layers_data
-from store.sqlite import SqliteStore
+from store.base import Repository
 
 REFRESH_S = 5
 # CARTO's light basemap needs no token; without internet the layers still draw, on white.
@@ -29,8 +31,8 @@ def _settings() -> Settings:
 
 
 @st.cache_resource
-def _store(path: str) -> SqliteStore:
-    return SqliteStore(Path(path))
+def _store(_settings: Settings) -> Repository:
+    return open_store(_settings)
 
 
 @st.cache_data
@@ -40,11 +42,11 @@ def _zones(path: str, mtime: float) -> dict[str, object]:
 
 settings = _settings()
 st.title("cargotrail control tower")
-if not settings.sqlite_path.exists():
+if not settings.store_url and not settings.sqlite_path.exists():
     st.info(f"No data yet in {settings.data_dir}. Start `cargotrail demo` or `cargotrail run`.")
     st.stop()
-store = _store(str(settings.sqlite_path))
-zones_path = settings.data_dir / "zones.geojson"
+store = _store(settings)
+zones_path = settings.data_dir / ZONES_FILE
 zones = _zones(str(zones_path), zones_path.stat().st_mtime) if zones_path.exists() else {"features": []}
 show_corridors = st.sidebar.checkbox("Show route corridors", value=False)
 status_filter = st.sidebar.multiselect(
