@@ -1,7 +1,7 @@
 # cargotrail application image: the CLI, the embedded pipeline, the services and the dashboard.
 FROM python:3.11-slim
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY cargotrail ./cargotrail
 COPY geofence ./geofence
 COPY streams ./streams
@@ -9,7 +9,11 @@ COPY ledger ./ledger
 COPY store ./store
 COPY services ./services
 COPY dashboards ./dashboards
-RUN pip install --no-cache-dir .
+# The Merkle accelerator (ledger/core/_merkle.c) needs a compiler and OpenSSL's headers
+# at build time only.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libssl-dev \
+    && CARGOTRAIL_REQUIRE_NATIVE=1 pip install --no-cache-dir . \
+    && apt-get purge -y gcc libc6-dev libssl-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 ENV CARGOTRAIL_DATA_DIR=/data
 VOLUME /data
 EXPOSE 8501

@@ -2,13 +2,14 @@
 
     .venv/bin/python bench/bench_merkle.py [--leaves 1000000]
 
-Prints:
+Prints, for the native accelerator (``ledger.core._merkle``, when built) and
+the pure-Python reference side by side:
 1. leaves hashed and placed in a tree per second (leaf hashes + every level),
    against the bare hashlib cost of the same hashes in the same run (the
    ceiling for any CPython implementation built on hashlib);
 2. all proofs of a batch from stored levels, per second;
-3. depth-20 proofs verified per second vs 21 bare ``sha256().digest()`` calls
-   (target ratio >= 0.8);
+3. depth-20 proofs verified per second, one call per proof, vs 21 bare
+   ``sha256().digest()`` calls (target ratio >= 0.8);
 4. canonical bytes per second for Readings: our RFC 8785 fast path, the
    ``rfc8785`` package (the definition) and plain ``msgspec.json.encode``
    (not canonical; the speed of light for this step).
@@ -27,8 +28,16 @@ import msgspec
 
 from cargotrail.contract.records import Reading
 from ledger.core.canonical import canonical_bytes, canonical_bytes_reference
-from ledger.core.hashing import leaf_hashes
-from ledger.core.merkle import all_paths, tree_levels, verify_inclusion
+from ledger.core.hashing import NATIVE, leaf_hashes, leaf_hashes_py
+from ledger.core.merkle import (
+    all_paths,
+    all_paths_py,
+    tree_levels,
+    tree_levels_py,
+    verify_inclusion,
+    verify_inclusion_py,
+    verify_inclusions,
+)
 
 
 def best(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
@@ -62,10 +71,16 @@ def main() -> None:
     size = sum(map(len, payloads)) / len(payloads)
     print(f"{len(payloads):,} leaves of ~{size:.0f} bytes (canonical Readings)")
 
-    def build() -> list[list[bytes]]:
-        return tree_levels(leaf_hashes(payloads))
-
-    t_tree, levels = best(build)
+    print(f"native accelerator {'on (ledger.core._merkle)' if NATIVE else 'NOT built: pure Python only'}")
+    impls = ["native", "python"] if NATIVE else ["python"]
+    builds = {
+        "native": lambda: tree_levels(leaf_hashes(payloads)),
+        "python": lambda: tree_levels_py(leaf_hashes_py(payloads)),
+    }
+    t_tree: dict[str, float] = {}
+    levels: list[list[bytes]] = []
+    for impl in impls:
+        t_tree[impl], levels = best(builds[impl])
     internal = sum(len(lv) for lv in levels[1:])
     pairs = [b"\x01" + b"\x00" * 64] * internal
 
@@ -74,19 +89,24 @@ def main() -> None:
         [sha(p).digest() for p in pairs]
 
     t_bare, _ = best(bare)
-    rate = len(payloads) / t_tree
-    print(
-        f"tree build      {rate:12,.0f} leaves/s  "
-        f"(target >= 1,000,000/s: {'met' if rate >= 1e6 else 'NOT met'})"
-    )
+    for impl in impls:
+        rate = len(payloads) / t_tree[impl]
+        print(
+            f"tree build      {rate:12,.0f} leaves/s  {impl:6}  "
+            f"(target >= 1,000,000/s: {'met' if rate >= 1e6 else 'NOT met'})"
+        )
     print(
         f"bare hashlib    {len(payloads) / t_bare:12,.0f} leaves/s  "
         f"(same {len(payloads) + internal:,} hashes)"
     )
-    print(f"ratio           {t_bare / t_tree:12.2f}  (implementation / hashlib ceiling)")
+    for impl in impls:
+        print(f"ratio           {t_bare / t_tree[impl]:12.2f}  {impl:6}  (implementation / hashlib ceiling)")
 
-    t_paths, _ = best(lambda: all_paths(levels), repeat=1)
-    print(f"all proofs      {len(payloads) / t_paths:12,.0f} proofs/s  (one pass over stored levels)")
+    path_fns = {"native": all_paths, "python": all_paths_py}
+    for impl in impls:
+        t_paths, _ = best(lambda: path_fns[impl](levels), repeat=1)  # noqa: B023 (called at once)
+        rate = len(payloads) / t_paths
+        print(f"all proofs      {rate:12,.0f} proofs/s  {impl:6}  (one pass over stored levels)")
 
     m = 1 << 20
     deep = tree_levels(leaf_hashes(payloads[: min(n, m)])) if n >= m else levels
@@ -96,9 +116,11 @@ def main() -> None:
     probe = list(range(0, leaf_count, max(1, leaf_count // 20000)))[:20000]
     dpaths = all_paths(deep)
     cases = [(deep[0][i], i, dpaths[i]) for i in probe]
+    verifiers = {"native": verify_inclusion, "python": verify_inclusion_py}
 
-    def verify() -> bool:
-        return all(verify_inclusion(leaf, i, leaf_count, p, root) for leaf, i, p in cases)
+    def verify(impl: str) -> bool:
+        fn = verifiers[impl]
+        return all(fn(leaf, i, leaf_count, p, root) for leaf, i, p in cases)
 
     msg65 = b"\x01" + b"\x00" * 64
 
@@ -116,17 +138,30 @@ def main() -> None:
             for step in p:
                 sha(b"\x01" + step + r).digest()
 
-    t_v, ok = best(verify, repeat=7)
+    t_v = {}
+    for impl in impls:
+        t_v[impl], ok = best(lambda: verify(impl), repeat=7)  # noqa: B023 (called at once)
+        assert ok
     t_bv, _ = best(bare_verify, repeat=7)
     t_bc, _ = best(bare_verify_concat, repeat=7)
-    assert ok
-    print(
-        f"verify depth {depth}  {len(cases) / t_v:12,.0f} proofs/s  vs bare {depth + 1} hashes "
-        f"{len(cases) / t_bv:,.0f}/s  ratio {t_bv / t_v:.2f} (target >= 0.8)"
-    )
-    print(
-        f"{'':30}vs bare hashes incl. building 0x01||l||r {len(cases) / t_bc:,.0f}/s  ratio {t_bc / t_v:.2f}"
-    )
+    for impl in impls:
+        print(
+            f"verify depth {depth}  {len(cases) / t_v[impl]:12,.0f} proofs/s  {impl:6}  "
+            f"vs bare {depth + 1} hashes {len(cases) / t_bv:,.0f}/s  "
+            f"ratio {t_bv / t_v[impl]:.2f} (target >= 0.8)"
+        )
+        print(
+            f"{'':38}vs bare hashes incl. building 0x01||l||r {len(cases) / t_bc:,.0f}/s  "
+            f"ratio {t_bc / t_v[impl]:.2f}"
+        )
+    if NATIVE:
+        leaves, indices, paths = zip(*[(leaf, i, p) for leaf, i, p in cases], strict=True)
+        t_vb, oks = best(lambda: verify_inclusions(leaves, indices, leaf_count, paths, root), repeat=7)
+        assert all(oks)
+        print(
+            f"verify batch    {len(cases) / t_vb:12,.0f} proofs/s  native  (verify_inclusions, one call; "
+            f"ratio {t_bv / t_vb:.2f})"
+        )
 
     recs = readings(50_000)
     enc = msgspec.json.encode

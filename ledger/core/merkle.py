@@ -14,6 +14,10 @@ Contracts:
 - Audit paths are ordered leaf-to-root, as RFC 9162 §2.1.3.1 ``PATH`` emits.
 - ``verify_inclusion`` is RFC 9162 §2.1.3.2 verbatim; it never raises for
   bad input, it answers ``False``.
+- ``tree_levels``, ``all_paths``, ``root_from_path``, ``verify_inclusion`` and
+  ``verify_inclusions`` run in C when ``hashing.NATIVE`` (one call per batch,
+  GIL released while hashing); each ``*_py`` twin is the pure-Python reference
+  and gets any input outside the native fast path. Same values either way.
 """
 
 from __future__ import annotations
@@ -23,12 +27,22 @@ from collections.abc import Sequence
 from itertools import chain, repeat
 from typing import TypeVar, cast
 
-from ledger.core.hashing import EMPTY_ROOT
+from ledger.core.hashing import EMPTY_ROOT, _native
 
 T = TypeVar("T")
 
 
 def tree_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """All levels of the tree over ``leaves``, leaves first (see ``tree_levels_py``)."""
+    if _native is not None:
+        try:
+            return _native.tree_levels(leaves)
+        except _native.Unsupported:
+            pass
+    return tree_levels_py(leaves)
+
+
+def tree_levels_py(leaves: Sequence[bytes]) -> list[list[bytes]]:
     """All levels of the tree over ``leaves`` (leaf hashes), leaves first.
 
     An empty input gives ``[[EMPTY_ROOT]]``: no leaves, one root.
@@ -65,6 +79,16 @@ def _siblings(level: list[T]) -> list[T | None]:
 
 
 def all_paths(levels: Sequence[Sequence[T]]) -> list[list[T]]:
+    """Every leaf's audit path from stored levels, bytes or hex nodes (see ``all_paths_py``)."""
+    if _native is not None:
+        try:
+            return _native.all_paths(levels)
+        except _native.Unsupported:
+            pass
+    return all_paths_py(levels)
+
+
+def all_paths_py(levels: Sequence[Sequence[T]]) -> list[list[T]]:
     """Every leaf's audit path, computed from stored levels in one pass.
 
     Works on any node representation (bytes, or hex strings so that a batch
@@ -112,6 +136,16 @@ def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
 
 
 def root_from_path(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes]) -> bytes | None:
+    """The root ``path`` leads to from ``leaf``, or None (see ``root_from_path_py``)."""
+    if _native is not None:
+        try:
+            return _native.root_from_path(leaf, index, tree_size, path)
+        except _native.Unsupported:
+            pass
+    return root_from_path_py(leaf, index, tree_size, path)
+
+
+def root_from_path_py(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes]) -> bytes | None:
     """The root that ``path`` leads to from ``leaf``, or None if the shape is wrong.
 
     Same answers as RFC 9162 §2.1.3.2 steps 1-6 (the tests hold it to a
@@ -140,4 +174,42 @@ def root_from_path(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes
 
 def verify_inclusion(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes) -> bool:
     """True iff ``path`` proves ``leaf`` is leaf ``index`` of the tree of ``tree_size`` with ``root``."""
-    return root_from_path(leaf, index, tree_size, path) == root
+    if _native is not None:
+        try:
+            return _native.verify_inclusion(leaf, index, tree_size, path, root)
+        except _native.Unsupported:
+            pass
+    return verify_inclusion_py(leaf, index, tree_size, path, root)
+
+
+def verify_inclusion_py(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes], root: bytes) -> bool:
+    """The reference for ``verify_inclusion``."""
+    return root_from_path_py(leaf, index, tree_size, path) == root
+
+
+def verify_inclusions(
+    leaves: Sequence[bytes],
+    indices: Sequence[int],
+    tree_size: int,
+    paths: Sequence[Sequence[bytes]],
+    root: bytes,
+) -> list[bool]:
+    """``verify_inclusion`` for many proofs of one tree, in one native call."""
+    if _native is not None:
+        try:
+            return _native.verify_inclusions(leaves, indices, tree_size, paths, root)
+        except _native.Unsupported:
+            pass
+    return verify_inclusions_py(leaves, indices, tree_size, paths, root)
+
+
+def verify_inclusions_py(
+    leaves: Sequence[bytes],
+    indices: Sequence[int],
+    tree_size: int,
+    paths: Sequence[Sequence[bytes]],
+    root: bytes,
+) -> list[bool]:
+    """The reference for ``verify_inclusions``."""
+    cases = zip(leaves, indices, paths, strict=True)
+    return [verify_inclusion_py(leaf, i, tree_size, path, root) for leaf, i, path in cases]

@@ -1,0 +1,27 @@
+"""Build of the optional native Merkle accelerator; everything else is in pyproject.toml.
+
+``ledger.core._merkle`` (ledger/core/_merkle.c) links OpenSSL's libcrypto. It is
+``optional``: without a C compiler or the OpenSSL headers (Debian: libssl-dev,
+which ``make install`` installs when it runs as root) setuptools prints why the
+build failed and installs the pure-Python ledger core, which is the reference
+and gives the same results, only slower. Set ``CARGOTRAIL_REQUIRE_NATIVE=1`` to
+make a failed build fail the installation instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "ledger.core._merkle",
+            sources=["ledger/core/_merkle.c"],
+            libraries=["crypto"],
+            extra_compile_args=["-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+            optional=os.environ.get("CARGOTRAIL_REQUIRE_NATIVE", "") not in ("1", "true", "yes"),
+        )
+    ]
+)
