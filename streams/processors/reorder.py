@@ -24,6 +24,7 @@ _ts = operator.itemgetter(0)
 
 _key = operator.itemgetter(0, 1, 2)  # (ts, device, seq): C speed, unlike a lambda
 
+
 @dataclass
 class ReorderBuffer:
     lateness_s: float
