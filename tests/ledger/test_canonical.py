@@ -7,6 +7,7 @@ import math
 import struct
 from datetime import datetime, timedelta, timezone
 
+import msgspec
 import pytest
 import rfc8785
 from hypothesis import given, settings
@@ -142,3 +143,20 @@ def test_fast_path_equals_rfc8785(value: object) -> None:
 def test_fast_path_equals_reference_on_readings(x: float, seq: int, device: str) -> None:
     r = reading(seq % 1000, device=device, lat=x, speed_kmh=float(seq))
     assert canonical_bytes(r) == canonical_bytes_reference(r)
+
+
+@settings(max_examples=300, deadline=None)
+@given(numbers, numbers, st.integers(0, 2**62), st.text(max_size=12), st.booleans())
+def test_flat_records_take_the_fast_path_only_when_it_is_exact(
+    a: float, b: float, seq: int, text: str, door: bool
+) -> None:
+    r = msgspec.structs.replace(
+        reading(1, device=text or "d", lat=a), seq=seq, temperature_c=b, heading=-0.0, door_open=door
+    )
+    try:
+        expected = canonical_bytes_reference(r)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(ValidationError):
+            canonical_bytes(r)
+        return
+    assert canonical_bytes(r) == expected

@@ -128,7 +128,7 @@ CREATE TABLE proofs (
     record_id  TEXT PRIMARY KEY,
     batch_id   TEXT NOT NULL,
     leaf_index INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX proofs_batch ON proofs (batch_id, leaf_index);
 
 CREATE TABLE batch_leaves (
