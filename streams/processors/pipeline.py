@@ -85,23 +85,23 @@ class Processors:
             ts = np.array(released_ts, dtype=np.float64)
             lon = np.fromiter((r.lon for r in released), np.float64, n)
             lat = np.fromiter((r.lat for r in released), np.float64, n)
-            codes = np.fromiter((self.plans.code(r.container_id) for r in released), np.int64, n)
-            out.reading_ids = [reading_id(r.device_id, r.seq) for r in released]
+            cids = [r.container_id for r in released]
+            dids = [r.device_id for r in released]
+            codes = np.array(self.plans.codes_of(cids), dtype=np.int64)
+            out.reading_ids = [reading_id(d, r.seq) for d, r in zip(dids, released, strict=True)]
             ids = np.array(out.reading_ids, dtype=object)
             out.alerts.extend(self.anomaly.watch_signal(released, ts, lon, lat, codes, ids))
             accepted, jump_alerts = self.anomaly.screen_jumps(released, ts, lon, lat, codes, ids)
             out.jumped = (~accepted).tolist()
             out.alerts.extend(jump_alerts)
             keep = np.flatnonzero(accepted)
-            acc = [released[i] for i in keep]
-            fixes = Fixes(
-                container_ids=[r.container_id for r in acc],
-                device_ids=[r.device_id for r in acc],
-                reading_ids=[out.reading_ids[i] for i in keep],
-                ts=ts[keep],
-                lons=lon[keep],
-                lats=lat[keep],
-            )
+            if len(keep) == n:  # the usual case: no GPS jump in the batch, no copies needed
+                fixes = Fixes(container_ids=cids, device_ids=dids, reading_ids=out.reading_ids,
+                              ts=ts, lons=lon, lats=lat)  # fmt: skip
+            else:
+                fixes = Fixes(container_ids=[cids[i] for i in keep], device_ids=[dids[i] for i in keep],
+                              reading_ids=[out.reading_ids[i] for i in keep], ts=ts[keep], lons=lon[keep],
+                              lats=lat[keep])  # fmt: skip
             tracked = self.tracker.process(fixes)
             out.events.extend(tracked.events)
             in_service, on_route = self._zone_flags(tracked.zone_hits, codes[keep])

@@ -56,6 +56,11 @@ class PlanBook:
             self._set_limits(c, None)
         return c
 
+    def codes_of(self, container_ids: list[str]) -> list[int]:
+        """``code`` of each id; known containers (nearly all of a batch) at dict speed."""
+        known = self.codes.get
+        return [c if (c := known(cid)) is not None else self.code(cid) for cid in container_ids]
+
     def _grow(self, cap: int) -> None:
         self.has_plan_by_code = np.resize(self.has_plan_by_code, cap)
         for name in _LIMITS:
