@@ -105,6 +105,11 @@ from cargotrail.cli.kafka import register as _register_kafka  # noqa: E402
 
 _register_kafka(app)
 
+# Integrator input: `ingest FILE`, the dead-letter queue (`dlq`) and the device registry (`devices`).
+from cargotrail.cli.ingest import register as _register_ingest  # noqa: E402
+
+_register_ingest(app)
+
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,122 @@
+"""NMEA 0183 from a GPS unit fixed to a container: GGA and RMC fixes -> ``Reading``.
+
+Contract of ``parse_nmea``: one outcome per input line (1-based line numbers as positions).
+
+- GGA / RMC with a fix -> a reading of ``device_id`` for the container it is bound to in the
+  registry; ``source="nmea"``, ``seq`` = device time in milliseconds.
+- other sentence types pynmea2 knows (RTE, MWV, GSV...), GGA without a fix, RMC with status V,
+  blank lines -> skipped, explained;
+- non-NMEA lines, checksum errors (strict: a missing checksum is one), sentence types nobody knows,
+  fields that do not parse, an unbound device -> rejected with the reason.
+
+GGA carries only a time of day. Its date is the last RMC date seen in the same stream, else the
+latest day on which that time is not after ``reference`` (the receive time), which is right for
+a live feed and for a file ingested the day it was recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+
+import pynmea2
+
+from cargotrail.contract.records import Reading
+from services.ingest.devices import DeviceRegistry
+from services.ingest.result import ParseResult, epoch_ms
+
+SOURCE = "nmea"
+KNOTS_TO_KMH = 1.852
+
+
+def _gga_datetime(tod: time, rmc_date: date | None, reference: datetime) -> datetime:
+    tod = tod.replace(tzinfo=None)
+    if rmc_date is not None:
+        return datetime.combine(rmc_date, tod, UTC)
+    ts = datetime.combine(reference.astimezone(UTC).date(), tod, UTC)
+    return ts - timedelta(days=1) if ts > reference else ts
+
+
+def _float(value: object) -> float | None:
+    try:
+        return None if value in (None, "") else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_nmea(
+    lines: Iterable[str], *, device_id: str, registry: DeviceRegistry, reference: datetime
+) -> ParseResult:
+    """Parse NMEA 0183 lines from one device (see the module docstring for the contract)."""
+    out = ParseResult()
+    container = registry.bindings.get(device_id)
+    rmc_date: date | None = None
+    for n, raw_line in enumerate(lines, start=1):
+        line = raw_line.strip()
+        raw_line = raw_line.rstrip("\r\n")  # the dead letter keeps the sentence, not its line end
+        record = f"{device_id}#line{n}"
+        if not line:
+            out.skip(SOURCE, n, "blank line", record=record)
+            continue
+        if line[0] not in "$!":
+            out.reject(
+                SOURCE, n, "not an NMEA 0183 sentence (no leading '$' or '!')", raw_line, record=record
+            )
+            continue
+        try:
+            msg = pynmea2.parse(line, check=True)
+        except pynmea2.ChecksumError as exc:
+            out.reject(SOURCE, n, f"checksum error: {exc.args[0]}", raw_line, record=record, field="checksum")
+            continue
+        except pynmea2.SentenceTypeError as exc:
+            out.reject(SOURCE, n, f"unknown sentence type: {exc.args[0]}", raw_line, record=record)
+            continue
+        except Exception as exc:  # pynmea2 raises ValueError, TypeError, IndexError on odd input
+            out.reject(SOURCE, n, f"malformed NMEA sentence: {exc}", raw_line, record=record)
+            continue
+        kind = getattr(msg, "sentence_type", "") or type(msg).__name__
+        if kind not in ("GGA", "RMC"):
+            out.skip(SOURCE, n, f"{kind} sentence carries no position fix", record=record)
+            continue
+        speed_kmh = heading = hdop = None
+        try:
+            if kind == "RMC":
+                if msg.status != "A":
+                    out.skip(
+                        SOURCE, n, f"RMC status {msg.status!r}: receiver has no valid fix", record=record
+                    )
+                    continue
+                ts = msg.datetime
+                rmc_date = ts.date()
+                knots = _float(msg.spd_over_grnd)
+                speed_kmh = None if knots is None else knots * KNOTS_TO_KMH
+                heading = _float(msg.true_course)
+            else:
+                if not msg.gps_qual:
+                    out.skip(SOURCE, n, "GGA fix quality 0: no fix", record=record)
+                    continue
+                ts = _gga_datetime(msg.timestamp, rmc_date, reference)
+                hdop = _float(msg.horizontal_dil)
+            lat, lon = float(msg.latitude), float(msg.longitude)
+        except Exception as exc:  # a field that does not parse (empty time, bad coordinate)
+            out.reject(SOURCE, n, f"{kind} field does not parse: {exc}", raw_line, record=record)
+            continue
+        if container is None:
+            reason = f"device {device_id!r} is not bound to a container"
+            out.reject(SOURCE, n, reason, raw_line, record=record, field="device_id")
+            continue
+        out.readings.append(
+            Reading(
+                device_id=device_id,
+                container_id=container,
+                seq=epoch_ms(ts),
+                ts=ts,
+                lat=lat,
+                lon=lon,
+                speed_kmh=speed_kmh,
+                heading=heading,
+                hdop=hdop,
+                source=SOURCE,
+            )
+        )
+    return out
