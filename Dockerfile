@@ -12,7 +12,7 @@ COPY dashboards ./dashboards
 # The Merkle accelerator (ledger/core/_merkle.c) needs a compiler and OpenSSL's headers
 # at build time only.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev libssl-dev \
-    && CARGOTRAIL_REQUIRE_NATIVE=1 pip install --no-cache-dir . \
+    && CARGOTRAIL_REQUIRE_NATIVE=1 pip install --no-cache-dir ".[kafka]" \
     && apt-get purge -y gcc libc6-dev libssl-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 ENV CARGOTRAIL_DATA_DIR=/data
 VOLUME /data

@@ -63,7 +63,16 @@ def publish(sim: Simulator, duration_s: float, producer: RecordProducer, topic: 
 class Workers:
     """Worker processes (``cargotrail worker``) for one namespace; killable one by one."""
 
-    def __init__(self, settings: Settings, ns: Namespace, n: int, *, log_dir: Path) -> None:
+    def __init__(
+        self, settings: Settings, ns: Namespace, n: int, *, log_dir: Path, tickless: bool = False
+    ) -> None:
+        self.argv = [
+            sys.executable,
+            "-m",
+            "cargotrail.cli.main",
+            "worker",
+            *(["--tickless"] if tickless else []),
+        ]
         self.env = {
             **os.environ,
             "CARGOTRAIL_DATA_DIR": str(settings.data_dir),
@@ -84,9 +93,7 @@ class Workers:
 
     def start(self) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"worker-{len(self.procs)}.log").open("wb")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cargotrail.cli.main", "worker"], env=self.env, stdout=log, stderr=log
-        )
+        proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=log)
         self.procs.append(proc)
         return proc
 

@@ -1,0 +1,150 @@
+"""The sink: output topics -> store, anchor batches -> ledger. The single writer of both.
+
+At-least-once: offsets are committed after the store committed a chunk, so a
+crashed sink re-reads at most one chunk. That is harmless: the store ignores a
+record id it already has, and the ledger returns the existing receipt for an
+identical re-anchor (and refuses a different root for the same batch id).
+
+``run_until_done`` serves bounded runs: it stops once every telemetry partition
+reported ``PartitionDone`` and everything produced before those markers (they
+are written after their partition's outputs were acknowledged) has been read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+
+from cargotrail.contract.ids import reading_id
+from cargotrail.contract.records import Alert, GeofenceEvent, Reading, RfidRead
+from cargotrail.contract.validate import Rejection
+from cargotrail.kafka.codec import (
+    FLAG_HEADER,
+    AnchorBatch,
+    DeadLetter,
+    PartitionDone,
+    PlanSeen,
+    decode_output,
+    header,
+)
+from cargotrail.kafka.errors import KafkaUnavailable
+from cargotrail.kafka.topics import Namespace
+from ledger.base import Ledger
+from store.base import ReadingFlag, Repository
+
+
+@dataclass
+class SinkCounters:
+    records: int = 0
+    anchored_batches: int = 0
+    done: set[int] = field(default_factory=set)
+
+
+class Sink:
+    def __init__(self, bootstrap: str, ns: Namespace, store: Repository, ledger: Ledger) -> None:
+        self.ns, self.store, self.ledger = ns, store, ledger
+        self.counters = SinkCounters()
+        self._c = Consumer({
+            "bootstrap.servers": bootstrap, "group.id": f"{ns.prefix}-sink", "enable.auto.commit": False,
+            "auto.offset.reset": "earliest", "socket.timeout.ms": 10_000, "session.timeout.ms": 10_000,
+        })  # fmt: skip
+        self._topics = list(ns.outputs.values())
+        self._c.subscribe(self._topics)
+
+    def poll_once(self, timeout_s: float = 0.5) -> int:
+        """Consume and store one chunk; return how many messages it held."""
+        msgs = [m for m in self._c.consume(num_messages=5000, timeout=timeout_s) if m.error() is None]
+        if msgs:
+            with self.store.unit_of_work():
+                self._write(msgs)
+            self._c.commit(asynchronous=False)
+        return len(msgs)
+
+    def _write(self, msgs: list[Message]) -> None:
+        by_flag: dict[int, list[Reading]] = {0: [], 1: [], 2: []}
+        rfid: list[RfidRead] = []
+        events: list[GeofenceEvent] = []
+        alerts: list[Alert] = []
+        anchors: list[AnchorBatch] = []
+        for m in msgs:
+            rec = decode_output(m.value() or b"", m.headers(), f"{m.topic()}/{m.partition()}@{m.offset()}")
+            if isinstance(rec, Reading):
+                by_flag[int(header(m.headers(), FLAG_HEADER) or b"0")].append(rec)
+            elif isinstance(rec, RfidRead):
+                rfid.append(rec)
+            elif isinstance(rec, GeofenceEvent):
+                events.append(rec)
+            elif isinstance(rec, Alert):
+                alerts.append(rec)
+            elif isinstance(rec, PlanSeen):
+                self.store.write_plans([rec.plan], rec.seen_ts)
+            elif isinstance(rec, DeadLetter):
+                self._dead_letter(rec.rejection, rec.ts)
+            elif isinstance(rec, AnchorBatch):
+                anchors.append(rec)
+            elif isinstance(rec, PartitionDone):
+                self.counters.done.add(rec.partition)
+        for flag, rs in by_flag.items():
+            if rs:
+                self.store.write_readings(
+                    rs, [reading_id(r.device_id, r.seq) for r in rs], flag=ReadingFlag(flag)
+                )
+        self.store.write_rfid(rfid)
+        self.store.write_events(events)
+        self.store.write_alerts(alerts)
+        for batch in anchors:  # after the records they cover (same chunk or an earlier one)
+            self.store.write_anchor(self.ledger.anchor(batch.header), batch.proofs)
+        self.counters.records += len(msgs)
+        self.counters.anchored_batches += len(anchors)
+
+    def _dead_letter(self, rej: Rejection, ts: float) -> None:
+        self.store.write_dead_letters([rej], ts)
+
+    def run_until_done(
+        self,
+        partitions: int,
+        *,
+        idle_timeout_s: float = 120.0,
+        check: Callable[[], None] | None = None,
+    ) -> SinkCounters:
+        """Consume until every partition is done and drained.
+
+        ``KafkaUnavailable`` after ``idle_timeout_s`` without a message.
+
+        ``check`` is called between chunks (e.g. to raise when every worker died).
+        """
+        idle_since = time.monotonic()
+        while True:
+            if check is not None:
+                check()
+            n = self.poll_once()
+            if n:
+                idle_since = time.monotonic()
+            if len(self.counters.done) >= partitions and self._drained():
+                return self.counters
+            if time.monotonic() - idle_since > idle_timeout_s:
+                raise KafkaUnavailable(
+                    f"sink idle for {idle_timeout_s}s; "
+                    f"done partitions {sorted(self.counters.done)} of {partitions}"
+                )
+
+    def _drained(self) -> bool:
+        try:
+            assigned = self._c.assignment()
+            positions = {(tp.topic, tp.partition): tp.offset for tp in self._c.position(assigned)}
+            for tp in assigned:
+                _low, high = self._c.get_watermark_offsets(
+                    TopicPartition(tp.topic, tp.partition), timeout=10.0
+                )
+                pos = positions[(tp.topic, tp.partition)]
+                if high > 0 and (pos < 0 or pos < high):
+                    return False
+        except KafkaException as exc:
+            raise KafkaUnavailable(f"sink could not read positions: {exc}") from None
+        return bool(assigned)
+
+    def close(self) -> None:
+        self._c.close()

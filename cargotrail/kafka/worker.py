@@ -1,0 +1,34 @@
+"""Wiring a Faust worker from settings: zones from the data directory, processors per partition."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from cargotrail.kafka.topics import Namespace
+from cargotrail.settings import Settings
+from cargotrail.wiring import load_zones
+from streams.processors.pipeline import Processors
+from streams.runtimes.kafka.app import WorkerConfig, build_app
+
+
+def worker_config(settings: Settings, ns: Namespace, *, tickless: bool = False) -> WorkerConfig:
+    zones = load_zones(settings)  # ConfigError when the data directory has none
+    make = partial(Processors, zones, lateness_s=settings.lateness_s, thresholds=settings.thresholds)
+    return WorkerConfig(
+        bootstrap=settings.kafka_bootstrap,
+        ns=ns,
+        make_processors=make,
+        max_future_s=settings.max_future_s,
+        anchor_records=settings.anchor_batch_records,
+        anchor_seconds=settings.anchor_batch_seconds,
+        take_max=settings.batch_size,
+        tickless=tickless,
+    )
+
+
+def run_worker(settings: Settings, ns: Namespace, *, tickless: bool = False) -> None:
+    """Block running one Faust worker until SIGTERM/SIGINT."""
+    import faust
+
+    app = build_app(worker_config(settings, ns, tickless=tickless))
+    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
