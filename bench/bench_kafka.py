@@ -103,8 +103,9 @@ def raw_loop(ns: Namespace, zones: list, n: int, stop: threading.Event) -> None:
         msgs = [m for m in c.consume(5000, 0.2) if m.error() is None]
         touched = set()
         for m in msgs:
-            jobs[m.partition()].push(decode_input(m.value(), m.headers()))
-            touched.add(m.partition())
+            part = m.partition() or 0
+            jobs[part].push(decode_input(m.value() or b"", m.headers()))
+            touched.add(part)
         for p in touched:
             if (out := jobs[p].close_chunk()) is not None:
                 writer.write(p, f"raw-p{p}", out)

@@ -13,7 +13,7 @@ partition with the key ``TICK_KEY``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import msgspec
 
@@ -33,7 +33,7 @@ from ledger.core.batch import BatchHeader
 VERSION_HEADER = "schema-version"
 FLAG_HEADER = "flag"  # on stored readings: store.base.ReadingFlag value
 TICK_KEY = b"~tick"
-Headers = list[tuple[str, bytes]]
+Headers = list[tuple[str, str | bytes | None]]  # as produce() takes them
 
 
 class Tick(msgspec.Struct, frozen=True, kw_only=True, tag="tick", tag_field="type"):
@@ -88,8 +88,18 @@ def encode(record: object) -> bytes:
     return _encoder.encode(record)
 
 
-def _check_version(headers: Sequence[tuple[str, bytes | None]] | None, where: str) -> None:
-    for name, value in headers or ():
+# What a consumed message's ``headers()`` can be, depending on the client version.
+RawHeaders = Mapping[str, str | bytes | None] | Sequence[tuple[str, str | bytes | None]] | None
+
+
+def _pairs(headers: RawHeaders) -> list[tuple[str, bytes | None]]:
+    """Headers as (name, bytes) pairs, whatever shape the client handed them in."""
+    items = headers.items() if isinstance(headers, Mapping) else (headers or ())
+    return [(k, v.encode() if isinstance(v, str) else v) for k, v in items]
+
+
+def _check_version(headers: RawHeaders, where: str) -> None:
+    for name, value in _pairs(headers):
         if name == VERSION_HEADER:
             if value != _VERSION:
                 raise ValidationError(
@@ -101,7 +111,7 @@ def _check_version(headers: Sequence[tuple[str, bytes | None]] | None, where: st
     raise ValidationError("no schema-version header", field=VERSION_HEADER, record=where)
 
 
-def decode_input(value: bytes, headers: Sequence[tuple[str, bytes | None]] | None, where: str = "") -> Input:
+def decode_input(value: bytes, headers: RawHeaders, where: str = "") -> Input:
     """One telemetry-topic value; ``ValidationError`` (field + ``where``) when it is not one."""
     _check_version(headers, where)
     try:
@@ -113,9 +123,7 @@ def decode_input(value: bytes, headers: Sequence[tuple[str, bytes | None]] | Non
         raise ValidationError(f"not JSON: {exc}", record=where) from None
 
 
-def decode_output(
-    value: bytes, headers: Sequence[tuple[str, bytes | None]] | None, where: str = ""
-) -> Output:
+def decode_output(value: bytes, headers: RawHeaders, where: str = "") -> Output:
     """One output-topic value (events, alerts, anchors, ...), same contract as ``decode_input``."""
     _check_version(headers, where)
     try:
@@ -125,8 +133,8 @@ def decode_output(
         raise ValidationError(str(exc), record=where) from None
 
 
-def header(headers: Sequence[tuple[str, bytes | None]] | None, name: str) -> bytes | None:
-    for k, v in headers or ():
+def header(headers: RawHeaders, name: str) -> bytes | None:
+    for k, v in _pairs(headers):
         if k == name:
             return v
     return None

@@ -75,12 +75,14 @@ class RecordProducer:
         """Queue one record (already encoded); raise the first delivery error seen so far."""
         if self._error is not None:
             raise self._error
-        kwargs: dict[str, object] = {"headers": headers, "on_delivery": self._on_delivery}
-        if partition is not None:
-            kwargs["partition"] = partition
         while True:
             try:
-                self._p.produce(topic, value, key, **kwargs)
+                if partition is None:
+                    self._p.produce(topic, value, key, headers=headers, on_delivery=self._on_delivery)
+                else:
+                    self._p.produce(
+                        topic, value, key, partition=partition, headers=headers, on_delivery=self._on_delivery
+                    )
                 break
             except BufferError:  # local queue full: let librdkafka deliver some, then retry
                 self._p.poll(0.05)

@@ -19,7 +19,8 @@ import sys
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic  # where the type stubs declare it
 
 from cargotrail.kafka.errors import KafkaError, KafkaUnavailable
 
