@@ -66,6 +66,7 @@ class AnchoringBatcher:
         self.max_seconds = max_seconds
         self._position = position or BatcherPosition(stream=stream)
         self._pending: list[Anchorable] = []
+        self._ids: list[str | None] = []  # record ids the caller already knew (None: compute)
         self._opened: float | None = None
 
     @property
@@ -78,8 +79,15 @@ class AnchoringBatcher:
         """How many records wait in the open batch."""
         return len(self._pending)
 
-    def add(self, records: Sequence[Anchorable], now: float | None = None) -> list[ClosedBatch]:
-        """Add records in order; return the batches they closed (oldest first)."""
+    def add(
+        self, records: Sequence[Anchorable], now: float | None = None, ids: Sequence[str | None] | None = None
+    ) -> list[ClosedBatch]:
+        """Add records in order; return the batches they closed (oldest first).
+
+        ``ids``: the records' ids where the caller has them already (they must be the
+        contract ids, ``record_id(record)``); saves hashing them again.
+        """
+        ids = ids if ids is not None else [None] * len(records)
         closed: list[ClosedBatch] = []
         pending, limit = self._pending, self.max_records
         if now is not None:
@@ -91,11 +99,12 @@ class AnchoringBatcher:
                     self._opened = now
                 take = limit - len(self._pending)
                 self._pending.extend(records[i : i + take])
+                self._ids.extend(ids[i : i + take])
                 i += take
                 if len(self._pending) >= limit:
                     closed.append(self._close())
             return closed
-        for r in records:
+        for r, rid in zip(records, ids, strict=True):
             ts = r.ts.timestamp()
             if self._opened is not None and ts - self._opened >= self.max_seconds:
                 closed.append(self._close())
@@ -103,6 +112,7 @@ class AnchoringBatcher:
             if not pending:
                 self._opened = ts
             pending.append(r)
+            self._ids.append(rid)
             if len(pending) >= limit:
                 closed.append(self._close())
                 pending = self._pending
@@ -119,7 +129,7 @@ class AnchoringBatcher:
         return [self._close()] if self._pending else []
 
     def _close(self) -> ClosedBatch:
-        records, self._pending, self._opened = self._pending, [], None
+        records, ids, self._pending, self._ids, self._opened = self._pending, self._ids, [], [], None
         pos = self._position
         bid = batch_id(self.stream, pos.next_seq)
         leaves = leaf_hashes([canonical_bytes(r) for r in records])
@@ -130,6 +140,7 @@ class AnchoringBatcher:
             batch_id=bid, stream=self.stream, seq=pos.next_seq, root=root, size=len(records),
             first_ts=min(stamps), last_ts=max(stamps), prev_root=pos.last_root,
         )  # fmt: skip
-        proofs = batch_proofs(bid, [record_id(r) for r in records], levels)
+        known = [i if i is not None else record_id(r) for r, i in zip(records, ids, strict=True)]
+        proofs = batch_proofs(bid, known, levels)
         self._position = BatcherPosition(stream=self.stream, next_seq=pos.next_seq + 1, last_root=root)
         return ClosedBatch(header=header, proofs=proofs, position=self._position)

@@ -56,9 +56,13 @@ class LedgerAnchoring:
         self.sleep = sleep
         self.anchored_records = 0
 
-    def add(self, records: Sequence[Record], now: float) -> int:
-        anchorable = [r for r in records if isinstance(r, ANCHORED)]
-        return self._anchor(self.batcher.add(anchorable, now=now))
+    def add(self, records: Sequence[Record], now: float, ids: Sequence[str | None] | None = None) -> int:
+        """Anchor ``records`` (the anchored kinds among them); ``ids``: their ids where known."""
+        if ids is None:
+            anchorable = [r for r in records if isinstance(r, ANCHORED)]
+            return self._anchor(self.batcher.add(anchorable, now=now))
+        pairs = [(r, i) for r, i in zip(records, ids, strict=True) if isinstance(r, ANCHORED)]
+        return self._anchor(self.batcher.add([r for r, _ in pairs], now=now, ids=[i for _, i in pairs]))
 
     def flush(self, now: float) -> int:
         return self._anchor(self.batcher.flush())

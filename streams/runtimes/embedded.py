@@ -26,7 +26,7 @@ from streams.processors.pipeline import Processors, StageResult
 class Anchoring(Protocol):
     """Where the ledger's anchoring batcher plugs in: records in, in order."""
 
-    def add(self, records: Sequence[Record], now: float) -> int: ...
+    def add(self, records: Sequence[Record], now: float, ids: Sequence[str | None] | None = None) -> int: ...
     def flush(self, now: float) -> int: ...
 
 
@@ -140,7 +140,9 @@ class EmbeddedRuntime:
     def _sink(self, result: StageResult, rfid: Sequence[RfidRead], now: float) -> None:
         c = self.counters
         store = self.store
-        if result.readings:
+        if result.readings and not any(result.jumped):
+            store.write_readings(result.readings, result.reading_ids)  # the usual case: no copies
+        elif result.readings:
             ok = [
                 (r, i)
                 for r, i, j in zip(result.readings, result.reading_ids, result.jumped, strict=True)
@@ -157,10 +159,9 @@ class EmbeddedRuntime:
                     [r for r, _ in jumped], [i for _, i in jumped], flag=ReadingFlag.GPS_JUMP
                 )
                 c.jumped += len(jumped)
+        late_ids = [reading_id(r.device_id, r.seq) for r in result.late]
         if result.late:
-            store.write_readings(
-                result.late, [reading_id(r.device_id, r.seq) for r in result.late], flag=ReadingFlag.LATE
-            )
+            store.write_readings(result.late, late_ids, flag=ReadingFlag.LATE)
             c.late += len(result.late)
         if result.events:
             store.write_events(result.events)
@@ -170,7 +171,7 @@ class EmbeddedRuntime:
             c.alerts.update(a.kind.value for a in result.alerts)
             self.alerts.extend(result.alerts)
         if self.anchoring is not None:
-            records: list[Record] = [*result.readings, *result.late, *rfid]
-            records.extend(result.events)
-            records.extend(result.alerts)
-            c.anchored_batches += self.anchoring.add(records, now)
+            records: list[Record] = [*result.readings, *result.late, *rfid, *result.events, *result.alerts]
+            ids: list[str | None] = [*result.reading_ids, *late_ids]
+            ids.extend([None] * (len(records) - len(ids)))  # cheap for the rest: ids are fields
+            c.anchored_batches += self.anchoring.add(records, now, ids)

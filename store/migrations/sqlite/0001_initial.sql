@@ -129,7 +129,6 @@ CREATE TABLE proofs (
     batch_id   TEXT NOT NULL,
     leaf_index INTEGER NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX proofs_batch ON proofs (batch_id, leaf_index);
 
 CREATE TABLE batch_leaves (
     batch_id TEXT PRIMARY KEY,
