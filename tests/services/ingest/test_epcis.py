@@ -25,6 +25,10 @@ def events_in(path: Path) -> int:
     return len(body.get("eventList", [body.get("event")]))
 
 
+def test_the_shared_examples_are_there():
+    assert len(list(EPCIS.glob("*.jsonld"))) >= 30, f"expected the GS1 EPCIS examples in {EPCIS}"
+
+
 @pytest.mark.parametrize("path", sorted(EPCIS.glob("*.jsonld")), ids=lambda p: p.name)
 def test_every_shared_example_is_accepted_or_explained(path):
     registry = DeviceRegistry(assets={GRAI: BOX}, read_points={GATE: (51.95, 4.05)})

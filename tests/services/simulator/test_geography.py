@@ -28,7 +28,6 @@ def test_port_table_shape_and_sources() -> None:
         assert haversine_km(p.lat, p.lon, p.berth_lat, p.berth_lon) < 17.0
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="shared data not beside the repo")
 def test_unlocode_rows_are_verbatim() -> None:
     with SHARED.open(encoding="utf-8") as fh:
         official = {r["locode"]: r for r in csv.DictReader(fh)}
