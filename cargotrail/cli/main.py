@@ -110,6 +110,16 @@ from cargotrail.cli.ingest import register as _register_ingest  # noqa: E402
 
 _register_ingest(app)
 
+# The HTTP API: `api --port N` and its tokens (`api-token create --role R --name N`).
+from cargotrail.cli.api import register as _register_api  # noqa: E402
+
+_register_api(app)
+
+# Ingest transports as a server: `ingest-server` (HTTP batches, optionally MQTT).
+from cargotrail.cli.ingest_server import register as _register_ingest_server  # noqa: E402
+
+_register_ingest_server(app)
+
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,144 @@
+"""MQTT ingest: a paho-mqtt subscriber on ``cargotrail/readings/<device>`` feeding the ingest gateway.
+
+The broker authenticates the connection (username/password, see deploy/mosquitto); the topic names
+the device, and a message may only carry that device's readings. A payload is one JSON reading
+(an object) or a JSON array of readings, as in HTTP batches. Every rejected message or record goes
+to the dead-letter table with its reason (source ``mqtt`` for a message refused whole).
+
+Resilience: QoS 1 with a persistent session (``clean_session=False`` and a stable client id), so
+the broker keeps messages while the subscriber is away; paho's network loop reconnects with
+backoff (``reconnect_delay``) and the subscription is renewed on every connect. Connecting has a
+timeout, and ``start`` fails with the broker's reason when it refuses the credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from services.ingest.http import BatchResult, IngestGateway
+
+log = logging.getLogger(__name__)
+
+TOPIC_PREFIX = "cargotrail/readings"
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    host: str = "127.0.0.1"
+    port: int = 1883
+    username: str = ""
+    password: str = ""
+    client_id: str = "cargotrail-ingest"
+    topic_prefix: str = TOPIC_PREFIX
+    keepalive_s: int = 30
+    connect_timeout_s: float = 10.0
+    reconnect_min_s: int = 1
+    reconnect_max_s: int = 30
+
+    @classmethod
+    def from_address(cls, address: str, **kwargs: Any) -> MqttConfig:
+        """``host:port`` (as in CARGOTRAIL_TEST_MQTT) plus any other field."""
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"{address!r}: expected host:port")
+        return cls(host=host, port=int(port), **kwargs)
+
+
+class MqttIngest:
+    """Subscribes to ``<prefix>/#`` and hands every message to the gateway, in paho's network thread.
+
+    ``#`` rather than ``+``: a message on a malformed topic is dead-lettered, not silently ignored.
+    """
+
+    def __init__(self, gateway: IngestGateway, config: MqttConfig) -> None:
+        self.gateway = gateway
+        self.config = config
+        self.handled = 0  # messages handed to the gateway, accepted or not
+        self.accepted = 0  # readings accepted
+        self.rejected = 0  # records (or whole messages) dead-lettered
+        self._ready = threading.Event()
+        self._refused: str | None = None
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=config.client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        if config.username:
+            client.username_pw_set(config.username, config.password)
+        client.connect_timeout = config.connect_timeout_s
+        client.reconnect_delay_set(config.reconnect_min_s, config.reconnect_max_s)
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        self.client = client
+
+    @property
+    def topic(self) -> str:
+        return f"{self.config.topic_prefix}/#"
+
+    def start(self) -> None:
+        """Connect and subscribe, or raise ``ConnectionError`` within ``connect_timeout_s`` (x2)."""
+        c = self.config
+        self.client.connect_async(c.host, c.port, keepalive=c.keepalive_s)
+        self.client.loop_start()
+        if not self._ready.wait(2 * c.connect_timeout_s) or self._refused:
+            self.stop()
+            why = self._refused or f"no subscription within {2 * c.connect_timeout_s:.0f} s"
+            raise ConnectionError(f"MQTT broker {c.host}:{c.port}: {why}")
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_connect(
+        self, client: mqtt.Client, _: Any, __: Any, reason: ReasonCode, ___: Properties | None
+    ) -> None:
+        if reason.is_failure:
+            self._refused = f"connection refused: {reason}"
+            log.error("MQTT %s", self._refused)
+            if reason.value in (4, 5, 134, 135):  # bad credentials / not authorised: retrying is useless
+                self._ready.set()
+            return
+        self._refused = None
+        client.subscribe(self.topic, qos=1)
+
+    def _on_subscribe(self, _: mqtt.Client, __: Any, ___: int, codes: list[ReasonCode], ____: Any) -> None:
+        if any(code.is_failure for code in codes):
+            self._refused = f"subscription to {self.topic} refused: {codes}"
+        self._ready.set()
+
+    def _on_disconnect(self, _: mqtt.Client, __: Any, ___: Any, reason: ReasonCode, ____: Any) -> None:
+        if reason.is_failure:
+            log.warning("MQTT disconnected (%s): reconnecting", reason)
+
+    def _on_message(self, _: mqtt.Client, __: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            result = self.handle(message.topic, bytes(message.payload))
+        except Exception:  # a bug must not kill the network thread; the broker redelivers nothing
+            log.exception("MQTT message on %s could not be ingested", message.topic)
+            return
+        self.accepted += result.accepted
+        self.rejected += result.rejected
+        self.handled += 1
+
+    def handle(self, topic: str, payload: bytes) -> BatchResult:
+        """Ingest one message: the device from the topic, one reading or an array of them."""
+        prefix = self.config.topic_prefix + "/"
+        device = topic[len(prefix) :] if topic.startswith(prefix) else ""
+        if not device or "/" in device:
+            reason = f"topic {topic!r} is not {prefix}<device>"
+            return self.gateway.refuse("mqtt", "topic", reason, payload, status=400)
+        body = payload.strip()
+        if body.startswith(b"{"):
+            body = b"[" + body + b"]"  # one reading: a batch of one
+        return self.gateway.submit(body, source="mqtt", device=device)

@@ -1,0 +1,118 @@
+"""MQTT ingest over the real Mosquitto broker of `make mqtt-up` (CARGOTRAIL_TEST_MQTT and credentials).
+
+Fails, never skips, when the broker is unreachable: `make test` starts it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import threading
+import time
+import uuid
+
+import msgspec
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from cargotrail.settings import Settings
+from cargotrail.wiring import open_store
+from services.ingest.http import IngestGateway
+from services.ingest.mqtt import TOPIC_PREFIX, MqttConfig, MqttIngest
+from tests.conftest import reading
+
+pytestmark = pytest.mark.integration
+
+ENV = "CARGOTRAIL_TEST_MQTT"
+WAIT_S = 60.0  # a bound on waiting for delivery, never an assertion on time
+
+
+@pytest.fixture(scope="module")
+def broker() -> MqttConfig:
+    address = os.environ.get(ENV, "127.0.0.1:51883")
+    config = MqttConfig.from_address(
+        address,
+        username=os.environ.get("CARGOTRAIL_TEST_MQTT_USER", "cargotrail"),
+        password=os.environ.get("CARGOTRAIL_TEST_MQTT_PASSWORD", "cargotrail-mqtt"),
+        connect_timeout_s=5.0,
+    )
+    probe = publisher(config)
+    try:
+        probe.connect(config.host, config.port, keepalive=10)
+    except OSError as exc:
+        pytest.fail(f"no MQTT broker at {ENV}={address} ({exc}): start it with `make mqtt-up`")
+    probe.disconnect()
+    return config
+
+
+def publisher(config: MqttConfig) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}")
+    client.username_pw_set(config.username, config.password)
+    client.connect_timeout = config.connect_timeout_s
+    return client
+
+
+def wait_until(condition, what: str) -> None:
+    done = threading.Event()
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        done.wait(0.05)
+
+
+def test_valid_messages_are_processed_and_each_malformed_one_is_dead_lettered(broker, tmp_path):
+    settings = dataclasses.replace(Settings(), data_dir=tmp_path / "data")
+    gateway = IngestGateway(settings)
+    ingest = MqttIngest(gateway, dataclasses.replace(broker, client_id=f"test-ingest-{uuid.uuid4().hex[:8]}"))
+    ingest.start()
+    valid = [reading(device="TRK-M1", seq=i, minutes=i) for i in range(20)]
+    batch = [reading(device="TRK-M2", seq=i, minutes=i) for i in range(30)]
+    messages: list[tuple[str, bytes]] = [(f"{TOPIC_PREFIX}/TRK-M1", msgspec.json.encode(r)) for r in valid]
+    messages.append((f"{TOPIC_PREFIX}/TRK-M2", msgspec.json.encode(batch)))
+    one = json.loads(msgspec.json.encode(valid[0]))
+    malformed: list[tuple[str, bytes, str]] = [  # topic, payload, the field of the rejection
+        (f"{TOPIC_PREFIX}/TRK-M1", b"\xff\xfe not json", ""),
+        (f"{TOPIC_PREFIX}/TRK-M1", json.dumps({**one, "seq": 99, "lat": 91.5}).encode(), "lat"),
+        (f"{TOPIC_PREFIX}/TRK-M1", json.dumps({**one, "seq": 98, "ts": "yesterday"}).encode(), "ts"),
+        (f"{TOPIC_PREFIX}/TRK-M3", msgspec.json.encode(valid[1]), "device_id"),  # not the topic's device
+        (f"{TOPIC_PREFIX}/TRK-M1/extra", msgspec.json.encode(valid[2]), "topic"),
+    ]
+    pub = publisher(broker)
+    pub.connect(broker.host, broker.port, keepalive=30)
+    pub.loop_start()
+    try:
+        infos = [pub.publish(t, p, qos=1) for t, p in messages]
+        infos += [pub.publish(t, p, qos=1) for t, p, _ in malformed]
+        for info in infos:
+            info.wait_for_publish(timeout=WAIT_S)
+        total = len(messages) + len(malformed)
+        wait_until(lambda: ingest.handled >= total, f"{total} messages to be ingested")
+    finally:
+        pub.disconnect()
+        pub.loop_stop()
+        ingest.stop()
+        gateway.close()
+    assert (ingest.accepted, ingest.rejected) == (len(valid) + len(batch), len(malformed))
+    store = open_store(settings)
+    try:
+        assert store.counts()["readings"] == len(valid) + len(batch)
+        letters = store.dead_letters(100)
+    finally:
+        store.close()
+    assert len(letters) == len(malformed)
+    assert all(d.rejection.reason for d in letters)
+    fields = sorted(d.rejection.field for d in letters)
+    assert fields == sorted(f for _, _, f in malformed)
+
+
+def test_wrong_credentials_are_refused_with_the_brokers_reason(broker, tmp_path):
+    gateway = IngestGateway(dataclasses.replace(Settings(), data_dir=tmp_path / "data"))
+    try:
+        config = dataclasses.replace(broker, password="wrong", client_id=f"test-bad-{uuid.uuid4().hex[:8]}")
+        with pytest.raises(ConnectionError, match="refused"):
+            MqttIngest(gateway, config).start()
+    finally:
+        gateway.close()
