@@ -1,0 +1,91 @@
+"""Audit: anchored batches over time, a container's trail verified over a range, uploaded bundles verified."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+import streamlit as st
+
+from cargotrail.audit import verify_bundle, verify_trail
+from cargotrail.errors import CargotrailError
+from dashboards.audit_view import anchored_per_hour, anchors_frame, checks_frame, parse_bundle, trail_summary
+from dashboards.common import ledger, public_key, require_reader, role, settings, store
+from dashboards.container_view import container_number
+from dashboards.roles import may_verify
+
+require_reader()
+s = settings()
+repo = store(s)
+st.title("Audit")
+anchors = anchors_frame(repo.anchors(limit=100_000))
+c1, c2, c3 = st.columns(3)
+c1.metric("Anchored batches", f"{len(anchors):,}")
+c2.metric("Anchored records", f"{int(anchors['records'].sum()):,}")
+c3.metric("Ledger", ", ".join(sorted(set(anchors["ledger"]))) or "-")
+st.markdown("**Records anchored per hour**")
+st.bar_chart(anchored_per_hour(anchors), y="records", height=220)
+st.dataframe(anchors.iloc[::-1].head(200), hide_index=True, width="stretch")
+
+if not may_verify(role()):
+    st.info(f"The {role()} role may not verify.")
+    st.stop()
+
+st.subheader("Verify a container's trail")
+with st.form("trail"):
+    typed = st.text_input("ISO 6346 container number", key="trail_container")
+    first = anchors["first (UTC)"].min() if not anchors.empty else datetime.now(UTC)
+    last = anchors["anchored (UTC)"].max() if not anchors.empty else datetime.now(UTC)
+    start_day = st.date_input("From (UTC)", value=first.date(), key="trail_from")
+    end_day = st.date_input("To (UTC, inclusive)", value=last.date(), key="trail_to")
+    submitted = st.form_submit_button("Verify trail", key="verify_trail")
+if submitted:
+    number = container_number(typed)
+    if number is None:
+        st.error(f"{typed!r} is not a valid ISO 6346 container number.")
+    else:
+        start = datetime.combine(start_day, time.min, UTC)
+        end = datetime.combine(end_day, time.max, UTC)
+        bar = st.progress(0.0, text="verifying…")
+
+        def advance(done: int, total: int) -> None:
+            bar.progress(done / total if total else 1.0, text=f"verified {done} of {total} records")
+
+        report = verify_trail(repo, ledger(s), number, start, end, progress=advance)
+        bar.progress(1.0, text=f"{report.records} records checked")
+        summary = trail_summary(report)
+        if report.ok and report.records:
+            st.success(
+                f"Trail of {number} intact: {report.verified} records in {summary['batches']} batches."
+            )
+        elif report.ok:
+            st.warning(f"No records of {number} in that range.")
+        else:
+            st.error(
+                f"Trail of {number} FAILED: {report.failed} records, "
+                f"{summary['chain problems']} chain problems."
+            )
+            st.dataframe(checks_frame(report.failures), hide_index=True, width="stretch")
+        st.json(summary)
+
+st.subheader("Verify a proof bundle")
+key = public_key(s)
+if key is None:
+    st.caption(
+        "No ledger public key in the data directory (a Fabric ledger's bundles are verified by the CLI)."
+    )
+else:
+    upload = st.file_uploader("Proof bundle (JSON)", type=["json"], key="bundle_upload")
+    if upload is not None:
+        data, problem = parse_bundle(upload.getvalue())
+        if data is None:
+            st.error(problem)
+        else:
+            try:
+                check = verify_bundle(data, key)
+            except CargotrailError as exc:
+                st.error(f"Not a proof bundle: {exc}")
+            else:
+                if check.ok:
+                    st.success(f"Bundle verified: record {check.record_id} is in batch {check.batch_id}.")
+                else:
+                    st.error(f"Bundle FAILED: {check.problem}")

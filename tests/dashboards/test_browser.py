@@ -1,0 +1,142 @@
+"""The dashboard in a real browser: Debian's Chromium, driven by Playwright, against a seeded run.
+
+``make browser-up`` (deploy/chromium.mk) installs /usr/bin/chromium; Playwright never downloads a browser.
+Screenshots go to tests/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from cargotrail.audit import export_bundle
+from ledger.local import LocalLedger
+from store.sqlite import SqliteStore
+from tests.dashboards.conftest import APP, seed
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+WAIT_MS = 60_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    return seed(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="module")
+def server(data_dir) -> Iterator[str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", APP, "--server.headless=true"]
+    cmd += [f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"]
+    cmd += ["--server.fileWatcherType=none"]
+    env = {**os.environ, "CARGOTRAIL_DATA_DIR": str(data_dir)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.25)
+        else:
+            pytest.fail("streamlit did not answer its health check")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(server) -> Iterator[Page]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser-up` (apt-get install chromium)")
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        tab.set_default_timeout(WAIT_MS)
+        yield tab
+        browser.close()
+
+
+def visible(page: Page, text: str) -> None:
+    expect(page.get_by_text(text).first).to_be_visible(timeout=WAIT_MS)
+
+
+def test_the_control_tower(page, server):
+    page.goto(server)
+    visible(page, "Containers tracked")
+    visible(page, "Alert queue")
+    page.screenshot(path=SHOTS / "tower.png", full_page=True)
+
+
+def test_an_operator_acknowledges_an_alert(page, server):
+    page.goto(f"{server}/alerts")
+    visible(page, "Enter your name")
+    page.get_by_label("Operator name").fill("Ada Browser")
+    page.get_by_label("Operator name").press("Enter")
+    page.get_by_role("button", name="Acknowledge").click()
+    visible(page, "acknowledged by Ada Browser.")
+    page.screenshot(path=SHOTS / "alerts.png", full_page=True)
+
+
+def test_a_record_is_verified_on_the_container_page(page, server, data_dir):
+    number = SqliteStore(data_dir / "cargotrail.sqlite").latest_positions()[0].container_id
+    page.goto(f"{server}/container?container={number}")
+    visible(page, f"{number}: ")
+    visible(page, "Milestones (DCSA equipment events)")
+    page.get_by_role("button", name="Verify").first.click()
+    visible(page, "verified in batch ")
+    page.screenshot(path=SHOTS / "container.png", full_page=True)
+
+
+def test_an_uploaded_bundle_is_verified_on_the_audit_page(page, server, data_dir, tmp_path):
+    store = SqliteStore(data_dir / "cargotrail.sqlite")
+    number = store.latest_positions()[0].container_id
+    rid = store.records_for(number, 0.0, float("inf"))[0].record_id
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps(export_bundle(store, LocalLedger(data_dir / "ledger"), rid)))
+    page.goto(f"{server}/audit")
+    visible(page, "Anchored batches")
+    page.locator("input[type=file]").set_input_files(str(bundle))
+    visible(page, f"Bundle verified: record {rid}")
+    page.screenshot(path=SHOTS / "audit.png", full_page=True)
+
+
+def test_the_feeds(page, server):
+    page.goto(f"{server}/feeds")
+    visible(page, "Devices per source")
+    visible(page, "Dead-letter queue")
+    page.screenshot(path=SHOTS / "feeds.png", full_page=True)
