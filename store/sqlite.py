@@ -30,6 +30,7 @@ from cargotrail.contract.records import (
 )
 from cargotrail.contract.validate import Rejection
 from cargotrail.errors import StoreError
+from ledger.core.proofs import BatchProofs
 from store.base import (
     SEVERITY_RANK,
     AlertRow,
@@ -261,11 +262,15 @@ class SqliteStore(SqliteReads):
                     _enc.encode(receipt),
                 ),
             )
-            db.executemany(
-                "INSERT OR IGNORE INTO proofs VALUES (?,?,?)",
-                [(p.record_id, p.batch_id, p.leaf_index) for p in proofs],
-            )
-            leaves = b"".join(bytes.fromhex(p.leaf_hash) for p in sorted(proofs, key=lambda p: p.leaf_index))
+            if isinstance(proofs, BatchProofs):  # straight from the batcher: no Proof objects needed
+                bid = receipt.batch_id
+                index_rows = [(rid, bid, i) for i, rid in enumerate(proofs.record_ids)]
+                leaves = b"".join(proofs.leaves)
+            else:
+                ordered = sorted(proofs, key=lambda p: p.leaf_index)
+                index_rows = [(p.record_id, p.batch_id, p.leaf_index) for p in ordered]
+                leaves = b"".join(bytes.fromhex(p.leaf_hash) for p in ordered)
+            db.executemany("INSERT OR IGNORE INTO proofs VALUES (?,?,?)", index_rows)
             db.execute("INSERT OR IGNORE INTO batch_leaves VALUES (?, ?)", (receipt.batch_id, leaves))
 
     def put_meta(self, key: str, value: bytes) -> None:

@@ -32,7 +32,7 @@ from ledger.core.batch import GENESIS_ROOT, BatchHeader, batch_id
 from ledger.core.canonical import canonical_bytes
 from ledger.core.hashing import leaf_hashes
 from ledger.core.merkle import tree_levels
-from ledger.core.proofs import Anchorable, batch_proofs, record_id
+from ledger.core.proofs import Anchorable, BatchProofs, record_id
 
 
 class BatcherPosition(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,7 +47,7 @@ class ClosedBatch(msgspec.Struct, frozen=True, kw_only=True):
     """A closed batch: its header, one proof per record (record order), the position after it."""
 
     header: BatchHeader
-    proofs: list[Proof]
+    proofs: Sequence[Proof]  # a BatchProofs: built lazily, see ledger.core.proofs
     position: BatcherPosition
 
 
@@ -141,6 +141,6 @@ class AnchoringBatcher:
             first_ts=min(stamps), last_ts=max(stamps), prev_root=pos.last_root,
         )  # fmt: skip
         known = [i if i is not None else record_id(r) for r, i in zip(records, ids, strict=True)]
-        proofs = batch_proofs(bid, known, levels)
+        proofs = BatchProofs(bid, known, levels)
         self._position = BatcherPosition(stream=self.stream, next_seq=pos.next_seq + 1, last_root=root)
         return ClosedBatch(header=header, proofs=proofs, position=self._position)

@@ -63,7 +63,7 @@ class OutputWriter:
             # One message per batch, so the sink stores a batch whole (its leaves in one row). A
             # 10,000-record batch's proofs are ~11 MB: the anchors topic and this producer allow
             # MAX_MESSAGE_BYTES (see cargotrail.kafka.topics).
-            value = encode(AnchorBatch(header=batch.header, proofs=batch.proofs))
+            value = encode(AnchorBatch(header=batch.header, proofs=list(batch.proofs)))
             send(t["anchors"], stream.encode(), value, partition=p)
         if out.final:
             send(
