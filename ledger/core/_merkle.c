@@ -175,6 +175,116 @@ done:
     return result;
 }
 
+/* --- canonical_leaf_hashes ------------------------------------------------------------ */
+
+PyDoc_STRVAR(canonical_leaf_hashes_doc,
+             "canonical_leaf_hashes(items: Sequence[bytes]) -> list[bytes | None]\n\n"
+             "SHA-256(0x00 || RFC 8785 form) of each item, an object msgspec encoded with sorted\n"
+             "keys. The two differ only in how integral floats print (1.0 vs 1, -0.0 vs 0), which\n"
+             "is rewritten here; None for an item holding anything else that could differ\n"
+             "(escapes, non-ASCII text, exponents, null, integers of 16 digits or more): the\n"
+             "caller takes the Python reference for those.");
+
+/* Rewrite msgspec's sorted JSON `in` into its RFC 8785 form in `out` (room for n bytes).
+ * Returns the output length, or -1 when only the reference may decide. */
+static Py_ssize_t jcs_rewrite(const unsigned char *in, Py_ssize_t n, unsigned char *out) {
+    Py_ssize_t i = 0, o = 0;
+    while (i < n) {
+        unsigned char c = in[i];
+        if (c == '"') {
+            out[o++] = in[i++];
+            while (i < n && in[i] != '"') {
+                if (in[i] == '\\' || in[i] >= 0x80 || in[i] < 0x20) return -1;
+                out[o++] = in[i++];
+            }
+            if (i >= n) return -1;
+            out[o++] = in[i++];
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            Py_ssize_t start = i, dot = -1, digits = 0;
+            for (; i < n && (in[i] == '-' || in[i] == '.' || (in[i] >= '0' && in[i] <= '9') || in[i] == 'e' ||
+                             in[i] == 'E' || in[i] == '+');
+                 i++) {
+                if (in[i] == 'e' || in[i] == 'E' || in[i] == '+') return -1;
+                if (in[i] == '.') dot = i;
+                else if (in[i] != '-' && dot < 0) digits++;
+            }
+            if (digits >= 16) return -1; /* beyond what both print alike (2^53) */
+            Py_ssize_t end = i;
+            if (dot >= 0 && end - dot == 2 && in[dot + 1] == '0') { /* integral float: drop ".0" */
+                end = dot;
+                if (end - start == 2 && in[start] == '-' && in[start + 1] == '0') start++; /* -0 -> 0 */
+            }
+            memcpy(out + o, in + start, (size_t)(end - start));
+            o += end - start;
+        } else if (c == 'n') {
+            return -1; /* null: maybe a NaN or infinity msgspec wrote as null */
+        } else {
+            out[o++] = in[i++];
+        }
+    }
+    return o;
+}
+
+static PyObject *canonical_leaf_hashes(PyObject *self, PyObject *items) {
+    PyObject *tuple = seq_tuple(items), *result = NULL;
+    if (!tuple) return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(tuple), longest = 1;
+    span *in = PyMem_New(span, n ? n : 1);
+    unsigned char *digests = PyMem_Malloc(n ? (size_t)n * HASH_SIZE : 1);
+    char *ok = PyMem_Malloc(n ? (size_t)n : 1);
+    unsigned char *buf = NULL;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!in || !digests || !ok || !ctx) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (bytes_spans(tuple, in) < 0) goto done;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (in[i].n > longest) longest = in[i].n;
+    if (!(buf = PyMem_Malloc((size_t)longest))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int fine = 1;
+    PyThreadState *ts = n >= GIL_RELEASE_MIN ? PyEval_SaveThread() : NULL;
+    static const span none = {NULL, 0};
+    for (Py_ssize_t i = 0; fine && i < n; i++) {
+        Py_ssize_t len = jcs_rewrite(in[i].p, in[i].n, buf);
+        ok[i] = len >= 0;
+        if (ok[i]) {
+            span s = {buf, len};
+            fine = sha(ctx, LEAF_PREFIX, s, none, digests + i * HASH_SIZE);
+        }
+    }
+    if (ts) PyEval_RestoreThread(ts);
+    if (!fine) {
+        openssl_error();
+        goto done;
+    }
+    if (!(result = PyList_New(n))) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *h;
+        if (ok[i]) {
+            h = PyBytes_FromStringAndSize((const char *)digests + i * HASH_SIZE, HASH_SIZE);
+            if (!h) {
+                Py_CLEAR(result);
+                goto done;
+            }
+        } else {
+            h = Py_NewRef(Py_None);
+        }
+        PyList_SET_ITEM(result, i, h);
+    }
+done:
+    EVP_MD_CTX_free(ctx);
+    PyMem_Free(buf);
+    PyMem_Free(ok);
+    PyMem_Free(digests);
+    PyMem_Free(in);
+    Py_DECREF(tuple);
+    return result;
+}
+
 /* --- tree_levels -------------------------------------------------------------------- */
 
 PyDoc_STRVAR(tree_levels_doc, "tree_levels(leaves: Sequence[bytes]) -> list[list[bytes]]\n\n"
@@ -493,6 +603,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"leaf_hashes", leaf_hashes, METH_O, leaf_hashes_doc},
+    {"canonical_leaf_hashes", canonical_leaf_hashes, METH_O, canonical_leaf_hashes_doc},
     {"tree_levels", tree_levels, METH_O, tree_levels_doc},
     {"all_paths", all_paths, METH_O, all_paths_doc},
     {"root_from_path", (PyCFunction)(void (*)(void))root_from_path, METH_FASTCALL, root_from_path_doc},

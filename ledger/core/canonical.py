@@ -44,6 +44,7 @@ _INT_LIMIT = 2**53  # exclusive bound of RFC 8785's (I-JSON's) exact integers
 # tiny magnitudes take the reference path.
 _SMALL = 1e-4
 _ENCODER = msgspec.json.Encoder(order="sorted")
+ENCODER = _ENCODER  # shared with ledger.core.leaves
 
 
 class _NeedsReference(Exception):
@@ -59,7 +60,7 @@ def _record_label(record: object) -> str:
     return f"{device}#{seq}" if device is not None else type(record).__name__
 
 
-def _check_utc(record: object) -> None:
+def check_utc(record: object) -> None:
     for name in _TS_FIELDS:
         value = getattr(record, name, None)
         if isinstance(value, datetime) and value.utcoffset() != _ZERO:
@@ -173,7 +174,7 @@ def _flat_fast(record: msgspec.Struct) -> bytes | None:
 
 def canonical_bytes(record: msgspec.Struct) -> bytes:
     """RFC 8785 canonical JSON of a contract record (see the module contract)."""
-    _check_utc(record)
+    check_utc(record)
     fast = _flat_fast(record)
     if fast is not None:
         return fast  # readings and RFID reads: one C-speed encode

@@ -29,8 +29,7 @@ import msgspec
 
 from cargotrail.contract.records import Proof
 from ledger.core.batch import GENESIS_ROOT, BatchHeader, batch_id
-from ledger.core.canonical import canonical_bytes
-from ledger.core.hashing import leaf_hashes
+from ledger.core.leaves import record_leaves
 from ledger.core.merkle import tree_levels
 from ledger.core.proofs import Anchorable, BatchProofs, record_id
 
@@ -132,7 +131,7 @@ class AnchoringBatcher:
         records, ids, self._pending, self._ids, self._opened = self._pending, self._ids, [], [], None
         pos = self._position
         bid = batch_id(self.stream, pos.next_seq)
-        leaves = leaf_hashes([canonical_bytes(r) for r in records])
+        leaves = record_leaves(records)
         levels = tree_levels(leaves)
         root = levels[-1][0].hex()
         stamps: list[datetime] = [r.ts for r in records]
