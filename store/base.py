@@ -132,6 +132,20 @@ def nearest_rank(sorted_values: Sequence[float], p: float) -> float:
     return sorted_values[max(0, math.ceil(p * len(sorted_values)) - 1)]
 
 
+ID_WIDTH = 32  # every contract id is 32 hex characters (cargotrail.contract.ids)
+
+
+def index_of(record_ids: bytes, record_id: str) -> int | None:
+    """Position of ``record_id`` in a batch's packed ids (``ID_WIDTH`` bytes each), or None."""
+    needle = record_id.encode("ascii", "replace")
+    if len(needle) != ID_WIDTH:
+        return None
+    at = record_ids.find(needle)
+    while at >= 0 and at % ID_WIDTH:  # only whole, aligned ids count
+        at = record_ids.find(needle, at + 1)
+    return None if at < 0 else at // ID_WIDTH
+
+
 def split_leaves(batch_id: str, blob: bytes | None) -> list[bytes]:
     """A batch's stored leaf hashes (32 bytes each, concatenated) as a list."""
     if blob is None or not blob or len(blob) % 32:

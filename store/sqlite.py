@@ -32,6 +32,7 @@ from cargotrail.contract.validate import Rejection
 from cargotrail.errors import StoreError
 from ledger.core.proofs import BatchProofs
 from store.base import (
+    ID_WIDTH,
     SEVERITY_RANK,
     AlertRow,
     AlertStatus,
@@ -263,15 +264,19 @@ class SqliteStore(SqliteReads):
                 ),
             )
             if isinstance(proofs, BatchProofs):  # straight from the batcher: no Proof objects needed
-                bid = receipt.batch_id
-                index_rows = [(rid, bid, i) for i, rid in enumerate(proofs.record_ids)]
-                leaves = b"".join(proofs.leaves)
+                record_ids, leaves = proofs.record_ids, b"".join(proofs.leaves)
             else:
                 ordered = sorted(proofs, key=lambda p: p.leaf_index)
-                index_rows = [(p.record_id, p.batch_id, p.leaf_index) for p in ordered]
+                record_ids = [p.record_id for p in ordered]
                 leaves = b"".join(bytes.fromhex(p.leaf_hash) for p in ordered)
-            db.executemany("INSERT OR IGNORE INTO proofs VALUES (?,?,?)", index_rows)
-            db.execute("INSERT OR IGNORE INTO batch_leaves VALUES (?, ?)", (receipt.batch_id, leaves))
+            ids = "".join(record_ids).encode("ascii", "replace")
+            if len(ids) != ID_WIDTH * len(record_ids):
+                raise StoreError(f"batch {receipt.batch_id}: record ids must be {ID_WIDTH} ASCII characters")
+            span = (receipt.first_ts.timestamp(), receipt.last_ts.timestamp())
+            db.execute(
+                "INSERT OR IGNORE INTO batch_leaves VALUES (?, ?, ?, ?, ?)",
+                (receipt.batch_id, *span, leaves, ids),
+            )
 
     def put_meta(self, key: str, value: bytes) -> None:
         with self._tx(f"saving {key}") as db:

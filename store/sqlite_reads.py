@@ -25,6 +25,7 @@ from cargotrail.contract.validate import Rejection
 from cargotrail.errors import StoreError
 from ledger.core.merkle import tree_levels
 from store.base import (
+    ID_WIDTH,
     AlertRow,
     AlertStatus,
     DeadLetter,
@@ -32,6 +33,7 @@ from store.base import (
     Position,
     StoredRecord,
     ZoneOccupancy,
+    index_of,
     nearest_rank,
     proof_from_leaves,
     split_leaves,
@@ -43,6 +45,14 @@ _event = msgspec.json.Decoder(GeofenceEvent)
 _alert = msgspec.json.Decoder(Alert)
 _plan = msgspec.json.Decoder(VoyagePlan)
 _anchor = msgspec.json.Decoder(AnchorReceipt)
+
+
+_RECORD_TABLES = (
+    ("readings", "reading_id"),
+    ("rfid_reads", "rfid_id"),
+    ("geofence_events", "event_id"),
+    ("alerts", "alert_id"),
+)
 
 
 class SqliteReads:
@@ -159,10 +169,11 @@ class SqliteReads:
             "plans",
             "dead_letters",
             "anchors",
-            "proofs",
             "positions",
         )
         out = {t: int(self._all(f"SELECT COUNT(*) FROM {t}")[0][0]) for t in tables}
+        packed = self._one("SELECT COALESCE(SUM(length(record_ids)), 0) FROM batch_leaves")
+        out["proofs"] = int(packed[0]) // ID_WIDTH if packed else 0
         open_ = self._one("SELECT COUNT(*) FROM alerts WHERE status != 'resolved'")
         out["open_alerts"] = int(open_[0]) if open_ else 0
         return out
@@ -229,15 +240,26 @@ class SqliteReads:
 
     def proof(self, record_id: str) -> Proof | None:
         """The record's inclusion proof, recomputed from its batch's stored leaves."""
-        row = self._one(
-            "SELECT p.batch_id, p.leaf_index, b.leaves FROM proofs p LEFT JOIN batch_leaves b "
-            "ON b.batch_id = p.batch_id WHERE p.record_id = ?",
-            (record_id,),
-        )
-        if row is None:
+        ts = self._record_ts(record_id)
+        if ts is None:
             return None
-        batch_id, index, blob = str(row[0]), int(row[1]), row[2]
-        return proof_from_leaves(record_id, batch_id, index, self._levels(batch_id, blob))
+        candidates = self._all(
+            "SELECT batch_id, leaves, record_ids FROM batch_leaves WHERE first_ts <= ? AND last_ts >= ? "
+            "ORDER BY first_ts",
+            (ts, ts),
+        )
+        for batch_id, blob, ids in candidates:
+            index = index_of(bytes(ids), record_id)
+            if index is not None:
+                return proof_from_leaves(record_id, str(batch_id), index, self._levels(str(batch_id), blob))
+        return None
+
+    def _record_ts(self, record_id: str) -> float | None:
+        for table, key in _RECORD_TABLES:
+            row = self._one(f"SELECT ts FROM {table} WHERE {key} = ?", (record_id,))
+            if row is not None:
+                return float(row[0])
+        return None
 
     def _levels(self, batch_id: str, blob: bytes | None) -> list[list[bytes]]:
         # Trail checks ask for many records of one batch in a row: keep the last trees,

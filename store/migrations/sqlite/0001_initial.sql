@@ -120,20 +120,20 @@ CREATE TABLE anchors (
 );
 CREATE INDEX anchors_stream_ts ON anchors (stream, first_ts);
 
--- Proofs are stored compactly: where each record sits (batch, leaf index) and
--- each batch's leaf hashes (32 bytes each, in order); an inclusion proof is
--- recomputed from the leaves when asked for. A full proof per record would be
--- ~30 times larger, and the ledger root is what an auditor checks it against.
-CREATE TABLE proofs (
-    record_id  TEXT PRIMARY KEY,
-    batch_id   TEXT NOT NULL,
-    leaf_index INTEGER NOT NULL
-) WITHOUT ROWID;
-
+-- Proofs are stored per batch, compactly: its record ids (32 ASCII bytes each) and
+-- its leaf hashes (32 bytes each), in leaf order. A record's batch is found from
+-- its device time (a batch spans [first_ts, last_ts] of its records) and its index
+-- in the ids; the inclusion proof is recomputed from the leaves. A row per record
+-- would cost more to write than hashing the record, and the ledger root is what
+-- an auditor checks a proof against anyway.
 CREATE TABLE batch_leaves (
-    batch_id TEXT PRIMARY KEY,
-    leaves   BLOB NOT NULL
+    batch_id   TEXT PRIMARY KEY,
+    first_ts   REAL NOT NULL,
+    last_ts    REAL NOT NULL,
+    leaves     BLOB NOT NULL,
+    record_ids BLOB NOT NULL
 );
+CREATE INDEX batch_leaves_span ON batch_leaves (first_ts, last_ts);
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,

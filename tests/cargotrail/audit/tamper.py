@@ -43,3 +43,15 @@ def set_leaf(data: DataSet, batch_id: str, index: int, leaf: bytes) -> None:
     blob = bytes(blob)
     data.sql("UPDATE batch_leaves SET leaves = ? WHERE batch_id = ?",
              blob[: 32 * index] + leaf + blob[32 * (index + 1) :], batch_id)  # fmt: skip
+
+
+def unlist_record(data: DataSet, record_id: str) -> None:
+    """Blank a record's id in its batch's packed ids, as if its proof had been removed."""
+    for batch, packed in data.sql("SELECT batch_id, record_ids FROM batch_leaves"):
+        packed = bytes(packed)
+        at = packed.find(record_id.encode())
+        if at >= 0 and at % 32 == 0:
+            data.sql("UPDATE batch_leaves SET record_ids = ? WHERE batch_id = ?",
+                     packed[:at] + b"0" * 32 + packed[at + 32 :], batch)  # fmt: skip
+            return
+    raise AssertionError(f"{record_id} is in no batch")

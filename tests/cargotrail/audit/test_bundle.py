@@ -17,7 +17,7 @@ from ledger import keys
 from ledger.core.batch import BatchHeader
 from ledger.local import _entry_hash
 from tests.cargotrail.audit.conftest import DataSet
-from tests.cargotrail.audit.tamper import flip_hex, ids
+from tests.cargotrail.audit.tamper import flip_hex, ids, unlist_record
 
 Bundle = dict[str, Any]
 TABLES = {
@@ -136,6 +136,6 @@ def test_export_refuses_missing_records_and_proofs(data: DataSet) -> None:
     with pytest.raises(StoreError, match="record nope is not in the store"):
         export_bundle(data.store, data.ledger, "nope")
     rid = ids(data, "SELECT reading_id FROM readings LIMIT 1")[0]
-    data.sql("DELETE FROM proofs WHERE record_id = ?", rid)
+    unlist_record(data, rid)
     with pytest.raises(StoreError, match=f"record {rid} has no proof"):
         export_bundle(data.store, data.ledger, rid)

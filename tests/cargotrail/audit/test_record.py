@@ -10,7 +10,7 @@ from ledger.core.canonical import canonical_bytes
 from ledger.core.hashing import leaf_hash
 from ledger.core.merkle import root_from_path
 from tests.cargotrail.audit.conftest import DataSet
-from tests.cargotrail.audit.tamper import edit_json_row, flip_digit, flip_hex, ids, set_leaf
+from tests.cargotrail.audit.tamper import edit_json_row, flip_digit, flip_hex, ids, set_leaf, unlist_record
 
 ALL_IDS = (
     "SELECT reading_id FROM readings UNION ALL SELECT rfid_id FROM rfid_reads "
@@ -105,14 +105,12 @@ def test_one_proof_step_is_detected(data: DataSet) -> None:
 
 def test_a_missing_or_unreadable_proof_is_detected(data: DataSet) -> None:
     a, b = ids(data, "SELECT reading_id FROM readings WHERE flag = 0 ORDER BY ts LIMIT 2")
-    data.sql("DELETE FROM proofs WHERE record_id = ?", a)
+    unlist_record(data, a)
     check = verify_record(data.store, data.ledger, a)
     assert not check.ok and check.problem == NO_PROOF and check.kind == "reading"
-    data.sql(
-        "UPDATE batch_leaves SET leaves = substr(leaves, 1, 40) "
-        "WHERE batch_id = (SELECT batch_id FROM proofs WHERE record_id = ?)",
-        b,
-    )
+    proof_b = data.store.proof(b)
+    assert proof_b is not None
+    data.sql("UPDATE batch_leaves SET leaves = substr(leaves, 1, 40) WHERE batch_id = ?", proof_b.batch_id)
     check = verify_record(data.store, data.ledger, b)
     assert not check.ok and f"proof of record {b} in the store" in check.problem
 

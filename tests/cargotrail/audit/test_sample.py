@@ -18,8 +18,13 @@ def test_the_sample_is_deterministic_and_verifies(data: DataSet) -> None:
 def test_the_sample_reports_tampering_and_is_bounded_by_the_data(data: DataSet) -> None:
     everything = sample_verification(data.store, data.ledger, n=1000)
     assert len(everything) == 64
-    victim = everything[0]["record_id"]
-    data.sql("UPDATE proofs SET leaf_index = 99 WHERE record_id = ?", victim)
+    victim = next(s["record_id"] for s in everything if s["kind"] == "reading")
+    ((body,),) = data.sql("SELECT body FROM readings WHERE reading_id = ?", victim)
+    data.sql(
+        "UPDATE readings SET body = ? WHERE reading_id = ?",
+        bytes(body).replace(b'"lat":', b'"lat":1'),
+        victim,
+    )
     again = sample_verification(data.store, data.ledger, n=1000)
     (bad,) = [s for s in again if not s["ok"]]
     assert bad["record_id"] == victim and victim in bad["problem"]

@@ -128,7 +128,9 @@ def test_a_batch_dropped_from_the_end_of_the_ledger_is_named(data: DataSet) -> N
     data.log.write_text("\n".join(lines[:-1]) + "\n")  # a shorter log is still a valid log
     last = batch_id(STREAM, len(lines) - 1)
     data.reopen_ledger()
-    (rid,) = ids(data, "SELECT record_id FROM proofs WHERE batch_id = ? LIMIT 1", last)
+    (rid,) = ids(
+        data, "SELECT CAST(substr(record_ids, 1, 32) AS TEXT) FROM batch_leaves WHERE batch_id = ?", last
+    )
     stored = data.store.record(rid)
     assert stored is not None
     container = msgspec.json.decode(stored.body)["container_id"]
