@@ -77,7 +77,12 @@ def stored(data_dir: Path) -> Stored:
             readings={r[0]: r[1] for r in rows("SELECT reading_id, flag FROM readings")},
             roots=[r[0] for r in rows("SELECT root FROM anchors ORDER BY rowid")],
             batch_sizes=sum(int(r[0]) for r in rows("SELECT size FROM anchors")),
-            proofs={r[0] for r in rows("SELECT record_id FROM proofs")},
+            # every anchored record id, from each batch's packed ids (32 characters each)
+            proofs={
+                bytes(packed[i : i + 32]).decode()
+                for (packed,) in rows("SELECT record_ids FROM batch_leaves")
+                for i in range(0, len(packed), 32)
+            },
         )
     finally:
         db.close()
