@@ -65,6 +65,7 @@ class PartitionRunner:
         self.zones = zones
         self.jobs: dict[int, PartitionJob] = {}
         self.next_offset: dict[int, int] = {}
+        self.revocations: dict[int, int] = {}  # per partition: bumped by drop(), to spot stale work
         self.writer = OutputWriter(cfg.bootstrap, cfg.ns)
 
     def drop(self, partitions: Sequence[int]) -> None:
@@ -72,6 +73,7 @@ class PartitionRunner:
         for p in partitions:
             self.jobs.pop(p, None)
             self.next_offset.pop(p, None)
+            self.revocations[p] = self.revocations.get(p, 0) + 1
 
     async def handle(self, events: Sequence[Any]) -> None:
         by_partition: dict[int, list[Any]] = {}
@@ -79,7 +81,11 @@ class PartitionRunner:
             by_partition.setdefault(e.message.partition, []).append(e)
         for p, evs in by_partition.items():
             job = self.jobs.get(p) or await self._recover(p, evs[0].message.offset)
+            if job is None:
+                continue  # revoked while replaying: the new owner replays it
             for e in evs:
+                if self.jobs.get(p) is not job:
+                    break  # revoked meanwhile (during an await below)
                 off = e.message.offset
                 if off < self.next_offset[p]:
                     continue  # redelivered: already in the job's state
@@ -97,8 +103,9 @@ class PartitionRunner:
             if self.cfg.tickless and (out := job.close_chunk()) is not None:
                 await self._commit(p, job, out)
 
-    async def _recover(self, p: int, first: int) -> PartitionJob:
+    async def _recover(self, p: int, first: int) -> PartitionJob | None:
         cfg = self.cfg
+        epoch = self.revocations.get(p, 0)
         job = PartitionJob(
             cfg.make_processors(), stream=f"{cfg.ns.prefix}-p{p}", max_future_s=cfg.max_future_s,
             anchor_records=cfg.anchor_records, anchor_seconds=cfg.anchor_seconds,
@@ -111,12 +118,19 @@ class PartitionRunner:
             emit=lambda out: self.writer.write(p, job.batcher.stream, out),
         )  # fmt: skip
         await self._run(self.writer.flush)
+        if self.revocations.get(p, 0) != epoch:
+            return None
         self.jobs[p], self.next_offset[p] = job, first
         return job
 
     async def _commit(self, p: int, job: PartitionJob, out: Outputs) -> None:
         self.writer.write(p, job.batcher.stream, out)
         await self._run(self.writer.flush)  # durable before the checkpoint moves past it
+        if self.jobs.get(p) is not job:
+            # Revoked while the flush was awaited: another worker owns the partition now and
+            # has replayed from the checkpoint it saw. A late checkpoint from here would land
+            # after its writes and could claim chunks it never emitted (lost on its next crash).
+            return
         key, value = f"p{p}", msgspec.json.encode(Checkpoint(self.next_offset[p]))
         self.checkpoints.data[key] = value
         self.checkpoints.send_changelog(p, key, value)
