@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from cargotrail.contract.ids import alert_id
-from cargotrail.contract.records import Alert, AlertKind, Explanation, Severity
+from cargotrail.contract.records import Alert, AlertKind, Explanation, Reading, Severity
 
 SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.RESTRICTED_ZONE_ENTRY: Severity.CRITICAL,
@@ -50,6 +50,21 @@ def make_alert(
             rule=kind.value, summary=summary, threshold=threshold, observed=observed, evidence=evidence
         ),
     )
+
+
+def alert_at(
+    kind: AlertKind,
+    r: Reading,
+    ts: float,
+    *,
+    summary: str,
+    threshold: dict[str, float | str],
+    observed: dict[str, float | str],
+    evidence: list[str],
+) -> Alert:
+    """An alert raised at reading ``r`` (its container, device and position)."""
+    return make_alert(kind, container_id=r.container_id, device_id=r.device_id, ts=ts, lat=r.lat, lon=r.lon,
+                      summary=summary, threshold=threshold, observed=observed, evidence=evidence)  # fmt: skip
 
 
 def minutes(seconds: float) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, AlertKind, Reading
 from cargotrail.settings import Thresholds
-from streams.processors.alerts import make_alert
+from streams.processors.alerts import alert_at
 from streams.processors.geo import haversine_m
 from streams.processors.state import ContainerState
 
@@ -45,13 +45,10 @@ def screen_fix(
         state.jump_open, state.jump_run = True, 1
         distance_km = float(haversine_m(last_lon, last_lat, r.lon, r.lat)) / 1000
         out.append(
-            make_alert(
+            alert_at(
                 AlertKind.GPS_JUMP,
-                container_id=r.container_id,
-                device_id=r.device_id,
-                ts=ts,
-                lat=r.lat,
-                lon=r.lon,
+                r,
+                ts,
                 summary=f"Fix {distance_km:.0f} km from the previous one implies {speed:.0f} km/h "
                 f"(limit {limits.max_speed_kmh:.0f} km/h): GPS jump or spoofing; fix ignored for geofences.",
                 threshold={"max_speed_kmh": limits.max_speed_kmh},

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, AlertKind, Reading
 from cargotrail.settings import Thresholds
-from streams.processors.alerts import make_alert, minutes
+from streams.processors.alerts import alert_at, minutes
 from streams.processors.geo import haversine_m
 from streams.processors.state import ContainerState
 
@@ -66,13 +66,10 @@ def _route(
     if not state.deviation_fired and away >= limits.deviation_s:
         state.deviation_fired = True
         out.append(
-            make_alert(
+            alert_at(
                 AlertKind.ROUTE_DEVIATION,
-                container_id=r.container_id,
-                device_id=r.device_id,
-                ts=ts,
-                lat=r.lat,
-                lon=r.lon,
+                r,
+                ts,
                 summary=f"Outside its planned route corridor for {minutes(away)} "
                 f"(limit {minutes(limits.deviation_s)}).",
                 threshold={"outside_corridor_s": limits.deviation_s},
@@ -109,13 +106,10 @@ def _stop(
     if not state.stop_fired and stopped >= limits.stop_s:
         state.stop_fired = True
         out.append(
-            make_alert(
+            alert_at(
                 AlertKind.UNSCHEDULED_STOP,
-                container_id=r.container_id,
-                device_id=r.device_id,
-                ts=ts,
-                lat=r.lat,
-                lon=r.lon,
+                r,
+                ts,
                 summary="Stationary outside any port, terminal, customs area or depot "
                 f"for {minutes(stopped)} "
                 f"(limit {minutes(limits.stop_s)}, radius {limits.stop_radius_m:.0f} m).",
@@ -134,13 +128,10 @@ def _door(state: ContainerState, r: Reading, ts: float, rid: str, ctx: FixContex
         return
     state.door_open = True
     out.append(
-        make_alert(
+        alert_at(
             AlertKind.DOOR_OPEN_OUTSIDE_ZONE,
-            container_id=r.container_id,
-            device_id=r.device_id,
-            ts=ts,
-            lat=r.lat,
-            lon=r.lon,
+            r,
+            ts,
             summary="Door opened outside an authorised zone (port, terminal, customs area or depot).",
             threshold={"authorised_zones": "port, terminal, customs, depot"},
             observed={"door_open": "true", "lat": r.lat, "lon": r.lon},
@@ -171,13 +162,10 @@ def _temperature(
     if not state.temp_fired and lasted >= limits.temp_grace_s:
         state.temp_fired = True
         out.append(
-            make_alert(
+            alert_at(
                 AlertKind.TEMPERATURE_EXCURSION,
-                container_id=r.container_id,
-                device_id=r.device_id,
-                ts=ts,
-                lat=r.lat,
-                lon=r.lon,
+                r,
+                ts,
                 summary=f"Reefer at {t:.1f} °C, outside its band {low:.0f}..{high:.0f} °C "
                 f"for {minutes(lasted)} "
                 f"(grace {minutes(limits.temp_grace_s)}).",
@@ -200,13 +188,10 @@ def shock(
         return
     state.last_shock_ts = ts
     out.append(
-        make_alert(
+        alert_at(
             AlertKind.SHOCK,
-            container_id=r.container_id,
-            device_id=r.device_id,
-            ts=ts,
-            lat=r.lat,
-            lon=r.lon,
+            r,
+            ts,
             summary=f"Shock of {g:.1f} g (limit {limits.shock_g:.1f} g for this container class).",
             threshold={"shock_g": limits.shock_g},
             observed={"shock_g": g},
