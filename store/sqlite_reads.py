@@ -47,11 +47,12 @@ _plan = msgspec.json.Decoder(VoyagePlan)
 _anchor = msgspec.json.Decoder(AnchorReceipt)
 
 
+# The anchored record kinds: (kind, table, id column).
 _RECORD_TABLES = (
-    ("readings", "reading_id"),
-    ("rfid_reads", "rfid_id"),
-    ("geofence_events", "event_id"),
-    ("alerts", "alert_id"),
+    ("reading", "readings", "reading_id"),
+    ("rfid", "rfid_reads", "rfid_id"),
+    ("geofence", "geofence_events", "event_id"),
+    ("alert", "alerts", "alert_id"),
 )
 
 
@@ -179,12 +180,7 @@ class SqliteReads:
         return out
 
     def record(self, record_id: str) -> StoredRecord | None:
-        for kind, table, key in (
-            ("reading", "readings", "reading_id"),
-            ("rfid", "rfid_reads", "rfid_id"),
-            ("geofence", "geofence_events", "event_id"),
-            ("alert", "alerts", "alert_id"),
-        ):
+        for kind, table, key in _RECORD_TABLES:
             row = self._one(f"SELECT body FROM {table} WHERE {key} = ?", (record_id,))
             if row is not None:
                 return StoredRecord(record_id=record_id, kind=kind, body=bytes(row[0]))
@@ -255,7 +251,7 @@ class SqliteReads:
         return None
 
     def _record_ts(self, record_id: str) -> float | None:
-        for table, key in _RECORD_TABLES:
+        for _, table, key in _RECORD_TABLES:
             row = self._one(f"SELECT ts FROM {table} WHERE {key} = ?", (record_id,))
             if row is not None:
                 return float(row[0])
