@@ -25,7 +25,8 @@ import uvicorn
 
 from cargotrail.contract.records import Reading
 from cargotrail.settings import Settings
-from services.ingest.http import IngestGateway, create_app
+from services.ingest.gateway import IngestGateway
+from services.ingest.http import create_app
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TIMEOUT_S = 60.0

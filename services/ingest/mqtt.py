@@ -23,7 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from services.ingest.http import BatchResult, IngestGateway
+from services.ingest.gateway import BatchResult, IngestGateway
 
 log = logging.getLogger(__name__)
 

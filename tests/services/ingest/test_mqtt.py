@@ -7,60 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import threading
-import time
 import uuid
 
 import msgspec
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from cargotrail.settings import Settings
 from cargotrail.wiring import open_store
-from services.ingest.http import IngestGateway
-from services.ingest.mqtt import TOPIC_PREFIX, MqttConfig, MqttIngest
+from services.ingest.gateway import IngestGateway
+from services.ingest.mqtt import TOPIC_PREFIX, MqttIngest
 from tests.conftest import reading
+from tests.services.ingest.conftest import WAIT_S, publisher, wait_until
 
 pytestmark = pytest.mark.integration
-
-ENV = "CARGOTRAIL_TEST_MQTT"
-WAIT_S = 60.0  # a bound on waiting for delivery, never an assertion on time
-
-
-@pytest.fixture(scope="module")
-def broker() -> MqttConfig:
-    address = os.environ.get(ENV, "127.0.0.1:51883")
-    config = MqttConfig.from_address(
-        address,
-        username=os.environ.get("CARGOTRAIL_TEST_MQTT_USER", "cargotrail"),
-        password=os.environ.get("CARGOTRAIL_TEST_MQTT_PASSWORD", "cargotrail-mqtt"),
-        connect_timeout_s=5.0,
-    )
-    probe = publisher(config)
-    try:
-        probe.connect(config.host, config.port, keepalive=10)
-    except OSError as exc:
-        pytest.fail(f"no MQTT broker at {ENV}={address} ({exc}): start it with `make mqtt-up`")
-    probe.disconnect()
-    return config
-
-
-def publisher(config: MqttConfig) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}")
-    client.username_pw_set(config.username, config.password)
-    client.connect_timeout = config.connect_timeout_s
-    return client
-
-
-def wait_until(condition, what: str) -> None:
-    done = threading.Event()
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        done.wait(0.05)
 
 
 def test_valid_messages_are_processed_and_each_malformed_one_is_dead_lettered(broker, tmp_path):
