@@ -63,6 +63,7 @@ def check_record(rec: RawRecord, *, now_s: float, max_future_s: float) -> Readin
         field = message.rsplit("- at `$.", 1)[1].rstrip("`").split("[", 1)[0] if "- at `$." in message else ""
         if not field and "missing required field" in message:
             field = message.split("`")[1]
+        field = field or "value"  # no path: the value as a whole is no reading object
         raise ValidationError(message, field=field, record=rec.where) from None
     except msgspec.DecodeError as exc:
         raise ValidationError(f"not JSON: {exc}", field="value", record=rec.where) from None

@@ -13,15 +13,18 @@ lateness window, at most once per ``tick_every_s``: readings older than that wer
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from cargotrail.contract.records import Reading
 from cargotrail.contract.validate import Rejection
 from cargotrail.kafka.codec import TICK_KEY, DeadLetter, Tick, encode
+from cargotrail.kafka.errors import KafkaUnavailable
 from cargotrail.kafka.producer import RecordProducer
 from cargotrail.kafka.topics import Namespace
 
 FLUSH_TIMEOUT_S = 60.0
+METADATA_WAIT_S = 10.0
 
 
 class KafkaSink:
@@ -36,11 +39,22 @@ class KafkaSink:
         self.producer = producer
         self.telemetry = namespace.telemetry
         self.dlq = namespace.outputs["dlq"]
-        self.partitions = producer.partitions(self.telemetry)
+        self.partitions = self._partitions()
         self.lateness_s = lateness_s
         self.tick_every_s = tick_every_s
         self._last_tick = float("-inf")
         self._closed = False
+
+    def _partitions(self) -> list[int]:
+        # A topic created a moment ago may not be in every broker's metadata yet: ask again, briefly.
+        deadline = time.monotonic() + METADATA_WAIT_S
+        while True:
+            try:
+                return self.producer.partitions(self.telemetry)
+            except KafkaUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def accept(self, readings: Sequence[Reading], now_s: float) -> None:
         send, topic = self.producer.send, self.telemetry

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import random
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, given, settings
 from pyais.encode import encode_dict
 
 from cargotrail.contract import make_container_id
@@ -40,25 +38,13 @@ def clock() -> float:
 
 
 def fuzz(quota: int, per_example: int, example: Callable[[int, Path], int]) -> int:
-    """Run ``example(seed, data_dir)`` until ``quota`` malformed messages were checked; return the count."""
-    checked: dict[int, int] = {}  # per distinct seed: a repeated seed adds nothing
+    """``example(seed, fresh data directory)`` over hypothesis seeds until ``quota`` mutants are checked."""
 
-    @settings(
-        max_examples=math.ceil(quota / per_example * 1.15),
-        deadline=None,
-        database=None,
-        phases=(Phase.generate,),  # a seed does not shrink into anything more readable
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(m.seeds)
-    def run(seed: int) -> None:
+    def in_tmp(seed: int) -> int:
         with tempfile.TemporaryDirectory() as tmp:
-            checked[seed] = example(seed, Path(tmp))
+            return example(seed, Path(tmp))
 
-    run()
-    total = sum(checked.values())
-    assert total >= quota, f"only {total} malformed messages checked"
-    return total
+    return m.run_seeds(quota, per_example, in_tmp)
 
 
 def data_dir(tmp: Path, registry: DeviceRegistry | None = None) -> Settings:
@@ -89,17 +75,12 @@ def check(report: IngestReport, expected: dict[int, str], valid: int, s: Setting
     return len(expected)
 
 
-def interleave(rng: random.Random, bad: int, good: int) -> set[int]:
-    """The positions (0-based) of ``bad`` mutants among ``bad + good`` messages."""
-    return set(rng.sample(range(bad + good), bad))
-
-
 JSON_BAD, JSON_GOOD = 1000, 250
 
 
 def json_example(seed: int, tmp: Path) -> int:
     rng = random.Random(seed)
-    bad_at = interleave(rng, JSON_BAD, JSON_GOOD)
+    bad_at = m.interleave(rng, JSON_BAD, JSON_GOOD)
     nan = rng.random() < 0.25
     items: list[object] = []
     expected: dict[int, str] = {}
@@ -122,7 +103,7 @@ NMEA_BAD, NMEA_GOOD = 1000, 300
 
 def nmea_example(seed: int, tmp: Path) -> int:
     rng = random.Random(seed)
-    bad_at = interleave(rng, NMEA_BAD, NMEA_GOOD)
+    bad_at = m.interleave(rng, NMEA_BAD, NMEA_GOOD)
     lines: list[str] = []
     expected: dict[int, str] = {}
     for i in range(NMEA_BAD + NMEA_GOOD):
@@ -146,7 +127,7 @@ STATIC = encode_dict({"type": 5, "mmsi": MMSI, "shipname": "FUZZ", "callsign": "
 
 def ais_example(seed: int, tmp: Path) -> int:
     rng = random.Random(seed)
-    bad_at = interleave(rng, AIS_BAD, AIS_GOOD)
+    bad_at = m.interleave(rng, AIS_BAD, AIS_GOOD)
     lines: list[str] = []
     expected: dict[int, str] = {}
     for i in range(AIS_BAD + AIS_GOOD):
@@ -168,7 +149,7 @@ EPCIS_BAD, EPCIS_GOOD, EPCIS_DOCS = 600, 200, 20
 
 def epcis_example(seed: int, tmp: Path) -> int:
     rng = random.Random(seed)
-    bad_at = interleave(rng, EPCIS_BAD, EPCIS_GOOD)
+    bad_at = m.interleave(rng, EPCIS_BAD, EPCIS_GOOD)
     events: list[object] = []
     expected: dict[int, str] = {}
     for i in range(EPCIS_BAD + EPCIS_GOOD):
