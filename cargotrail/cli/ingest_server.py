@@ -1,9 +1,9 @@
-"""``cargotrail ingest-server``: HTTP batch ingest (uvicorn), optionally with an MQTT subscriber.
+"""``cargotrail ingest-server``: HTTP batch ingest (uvicorn), optionally MQTT and NMEA 0183 streams.
 
 Readings go through the embedded runtime into the data directory, or with ``--kafka`` to the
 telemetry topic (and rejections to the DLQ topic) for the Kafka runtime's workers.
 
-Both transports feed one ``IngestGateway`` (one sink per process). The MQTT password is
+All transports feed one ``IngestGateway`` (one sink per process). The MQTT password is
 read from the ``MQTT_PASSWORD`` environment variable, never from the command line.
 """
 
@@ -20,7 +20,10 @@ from cargotrail.errors import CargotrailError
 from cargotrail.settings import Settings
 
 if TYPE_CHECKING:
+    from services.ingest.gateway import IngestGateway
     from services.ingest.kafka_sink import KafkaSink
+    from services.ingest.mqtt import MqttIngest
+    from services.ingest.nmea_stream import NmeaListener
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -37,6 +40,15 @@ def ingest_server(
     kafka: str | None = typer.Option(
         None, help="Send to this Kafka broker (telemetry and DLQ topics) instead of the embedded runtime."
     ),
+    nmea_device: str | None = typer.Option(
+        None, help="Device of the NMEA 0183 stream (--nmea-tcp/--nmea-udp)."
+    ),
+    nmea_tcp: int | None = typer.Option(
+        None, help="Also read NMEA 0183 lines from TCP connections on this port."
+    ),
+    nmea_udp: int | None = typer.Option(
+        None, help="Also read NMEA 0183 lines from UDP datagrams on this port."
+    ),
 ) -> None:
     """Serve POST /v1/readings (and MQTT cargotrail/readings/<device>); rejected input goes to the DLQ."""
     import uvicorn
@@ -44,28 +56,36 @@ def ingest_server(
     from services.ingest.gateway import IngestGateway
     from services.ingest.http import create_app
     from services.ingest.mqtt import MqttConfig, MqttIngest
+    from services.ingest.nmea_stream import NmeaListener, StreamConfig
 
+    if (nmea_tcp is not None or nmea_udp is not None) and not nmea_device:
+        err.print("[red]error:[/] an NMEA stream is bound to one device: pass --nmea-device ID")
+        raise typer.Exit(2)
     try:
         settings = Settings.from_env()
         gateway = IngestGateway(settings, sink=_kafka_sink(settings, kafka) if kafka else None)
     except CargotrailError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    subscriber: MqttIngest | None = None
-    if mqtt:
-        try:
+    transports: list[MqttIngest | NmeaListener] = []  # started ones, stopped before the gateway closes
+    try:
+        if mqtt:
             config = MqttConfig.from_address(
                 mqtt,
                 username=mqtt_user,
                 password=os.environ.get("MQTT_PASSWORD", ""),
                 client_id=mqtt_client_id,
             )
-            subscriber = MqttIngest(gateway, config)
-            subscriber.start()
-        except (ValueError, ConnectionError) as exc:
-            gateway.close()
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise typer.Exit(2) from None
+            transports.append(MqttIngest(gateway, config))
+            transports[-1].start()
+        if nmea_device and (nmea_tcp is not None or nmea_udp is not None):
+            stream = StreamConfig(nmea_device, host=host, tcp_port=nmea_tcp, udp_port=nmea_udp)
+            transports.append(NmeaListener(gateway, stream))
+            transports[-1].start()
+    except (ValueError, OSError) as exc:  # ConnectionError and a busy port are OSErrors
+        _stop(transports, gateway)
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
     try:
         uvicorn.run(
             create_app(gateway, require_signature=require_signature),
@@ -75,9 +95,13 @@ def ingest_server(
             timeout_graceful_shutdown=30,
         )
     finally:
-        if subscriber is not None:
-            subscriber.stop()
-        gateway.close()
+        _stop(transports, gateway)
+
+
+def _stop(transports: list[MqttIngest | NmeaListener], gateway: IngestGateway) -> None:
+    for transport in transports:
+        transport.stop()
+    gateway.close()
 
 
 def _kafka_sink(settings: Settings, bootstrap: str) -> KafkaSink:

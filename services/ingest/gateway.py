@@ -27,6 +27,7 @@ from cargotrail.contract.validate import Rejection, split_readings
 from cargotrail.errors import ValidationError
 from cargotrail.settings import Settings
 from services.ingest.auth import Envelope, Verifier
+from services.ingest.devices import DeviceRegistry
 from services.ingest.jsonbatch import parse_json
 from services.ingest.pipeline import REGISTRY_FILE, load_registry
 from services.ingest.result import RAW_LIMIT, ParseResult
@@ -90,6 +91,12 @@ class IngestGateway:
         if stamp != self._registry_stamp:
             self.verifier.registry = load_registry(self.settings.data_dir)
             self._registry_stamp = stamp
+
+    def registry(self) -> DeviceRegistry:
+        """The device registry as ``devices.json`` holds it now (bindings for NMEA streams)."""
+        with self._lock:
+            self._refresh_registry()
+            return self.verifier.registry
 
     def _open(self) -> float:
         if self._closed:

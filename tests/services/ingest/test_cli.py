@@ -110,3 +110,17 @@ def test_devices_add_prints_a_key_and_bad_containers_are_refused(env):
     assert result.exit_code == 0 and len(result.stdout.strip()) == 64
     assert run("devices", "bind", "TRK-7", "CSQU3054384").exit_code == 2
     assert run("devices", "manifest", "1", "NOPE").exit_code == 2
+
+
+def test_an_nmea_stream_needs_its_device_and_a_busy_port_is_a_usage_error(env):
+    import socket
+
+    assert "--nmea-tcp" in run("ingest-server", "--help").output
+    unbound = run("ingest-server", "--nmea-tcp", "0")
+    assert unbound.exit_code == 2 and "--nmea-device" in unbound.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = run("ingest-server", "--nmea-device", "GPS-1", "--nmea-tcp", port, "--port", "0")
+    assert busy.exit_code == 2 and "error" in busy.output
