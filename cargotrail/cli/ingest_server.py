@@ -37,6 +37,9 @@ def ingest_server(
     mqtt: str | None = typer.Option(None, help="Also subscribe to this MQTT broker, host:port."),
     mqtt_user: str = typer.Option("", help="MQTT username (password: the MQTT_PASSWORD variable)."),
     mqtt_client_id: str = typer.Option("cargotrail-ingest", help="MQTT client id (keeps the session)."),
+    mqtt_require_signature: bool = typer.Option(
+        False, help="Refuse unsigned MQTT messages (each must be a device's signed envelope wrapper)."
+    ),
     kafka: str | None = typer.Option(
         None, help="Send to this Kafka broker (telemetry and DLQ topics) instead of the embedded runtime."
     ),
@@ -75,6 +78,7 @@ def ingest_server(
                 username=mqtt_user,
                 password=os.environ.get("MQTT_PASSWORD", ""),
                 client_id=mqtt_client_id,
+                require_signature=mqtt_require_signature,
             )
             transports.append(MqttIngest(gateway, config))
             transports[-1].start()

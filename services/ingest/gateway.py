@@ -110,11 +110,13 @@ class IngestGateway:
         source: str,
         envelope: Envelope | None = None,
         device: str | None = None,
+        allow_object: bool = False,
     ) -> BatchResult:
         """Verify (when signed), parse a JSON array of readings, dead-letter the rejected, pass the rest.
 
         ``device``: the sender, when the transport authenticated it (an MQTT topic under an
         authenticated connection); a signed envelope names it too, and both must agree.
+        ``allow_object``: one reading as a bare JSON object is a batch of one (MQTT messages).
         """
         with self._lock:
             now_s = self._open()
@@ -133,6 +135,8 @@ class IngestGateway:
                     return self._refuse(refusal, now_s, status=401)
                 device = envelope.device_id
             now = datetime.fromtimestamp(now_s, UTC)
+            if allow_object and payload.lstrip().startswith(b"{"):
+                payload = b"[" + payload + b"]"  # after verifying: the signature covers the bytes sent
             parsed = parse_json(payload, now=now, max_future_s=self.settings.max_future_s)
             if not parsed.readings and any(r.record == "#batch" for r in parsed.rejections):
                 # Not one JSON element to replay: dead-lettered under the transport's name, whole.

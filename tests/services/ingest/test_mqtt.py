@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 import uuid
 
 import msgspec
@@ -14,8 +15,10 @@ import pytest
 
 from cargotrail.settings import Settings
 from cargotrail.wiring import open_store
+from services.ingest.auth import sign
 from services.ingest.gateway import IngestGateway
 from services.ingest.mqtt import TOPIC_PREFIX, MqttIngest
+from services.ingest.pipeline import load_registry, save_registry
 from tests.conftest import reading
 from tests.services.ingest.conftest import WAIT_S, publisher, wait_until
 
@@ -75,3 +78,77 @@ def test_wrong_credentials_are_refused_with_the_brokers_reason(broker, tmp_path)
             MqttIngest(gateway, config).start()
     finally:
         gateway.close()
+
+
+KEY = bytes(range(32))
+
+
+def signed(
+    body: bytes,
+    *,
+    seq: int,
+    key: bytes = KEY,
+    device: str = "TRK-S1",
+    ts: float | None = None,
+    sent: bytes = b"",
+) -> bytes:
+    """The wrapper a signing device publishes (``sent``: another body than the signed one)."""
+    when = time.time() if ts is None else ts
+    env = sign(key, device_id=device, seq=seq, ts=when, nonce=f"n{seq}", body=body)
+    return msgspec.json.encode({"envelope": env, "body": (sent or body).decode()})
+
+
+def test_signed_messages_are_verified_and_forged_replayed_or_unknown_ones_refused(broker, tmp_path):
+    settings = dataclasses.replace(Settings(), data_dir=tmp_path / "data")
+    registry = load_registry(settings.data_dir)
+    registry.add_device("TRK-S1", KEY)
+    save_registry(settings.data_dir, registry)
+    gateway = IngestGateway(settings)
+    config = dataclasses.replace(
+        broker, client_id=f"test-signed-{uuid.uuid4().hex[:8]}", require_signature=True
+    )
+    ingest = MqttIngest(gateway, config)
+    ingest.start()
+    topic = f"{TOPIC_PREFIX}/TRK-S1"
+    one = msgspec.json.encode(reading(device="TRK-S1", seq=1))
+    batch = msgspec.json.encode([reading(device="TRK-S1", seq=i, minutes=i) for i in range(2, 6)])
+    accepted = [signed(one, seq=1), signed(batch, seq=2)]
+    refused: list[tuple[str, bytes, str]] = [  # topic, payload, the field of the refusal
+        (topic, signed(one, seq=1), "seq"),  # the same message again: a replay
+        (topic, signed(one, seq=3, key=b"k" * 32), "signature"),  # forged: another key
+        (f"{TOPIC_PREFIX}/TRK-X", signed(one, seq=4, device="TRK-X"), "device_id"),  # unknown device
+        (f"{TOPIC_PREFIX}/TRK-X", signed(one, seq=5), "device_id"),  # TRK-S1's envelope on TRK-X's topic
+        (topic, signed(one, seq=6, ts=time.time() - 3600), "ts"),  # outside the time window
+        (
+            topic,
+            signed(one, seq=7, sent=one.replace(b'"seq":1', b'"seq":9')),
+            "body",
+        ),  # changed after signing
+        (topic, one, "envelope"),  # unsigned, and signatures are required
+        (topic, b'{"envelope": {"device_id": 5}, "body": "[]"}', "envelope"),  # malformed envelope
+    ]
+    pub = publisher(broker)
+    pub.connect(broker.host, broker.port, keepalive=30)
+    pub.loop_start()
+    try:
+        for payload in accepted:  # in order: the replay below must come after its original
+            pub.publish(topic, payload, qos=1).wait_for_publish(timeout=WAIT_S)
+        wait_until(lambda: ingest.handled >= len(accepted), "the signed messages to be ingested")
+        for t, payload, _ in refused:
+            pub.publish(t, payload, qos=1).wait_for_publish(timeout=WAIT_S)
+        total = len(accepted) + len(refused)
+        wait_until(lambda: ingest.handled >= total, f"{total} messages to be handled")
+    finally:
+        pub.disconnect()
+        pub.loop_stop()
+        ingest.stop()
+        gateway.close()
+    assert (ingest.accepted, ingest.rejected) == (5, len(refused))
+    store = open_store(settings)
+    try:
+        assert store.counts()["readings"] == 5
+        letters = store.dead_letters(100)
+    finally:
+        store.close()
+    assert sorted(d.rejection.field for d in letters) == sorted(f for _, _, f in refused)
+    assert all(d.rejection.reason and d.rejection.source == "mqtt" for d in letters)
