@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 
 import msgspec
@@ -71,3 +75,29 @@ def test_valid_records_are_forwarded_by_container_and_bad_ones_dead_lettered(kaf
 def test_the_command_is_registered():
     result = CliRunner().invoke(cli, ["ingest-kafka", "--help"])
     assert result.exit_code == 0 and "ingest.raw" in result.output
+
+
+def test_the_command_forwards_until_terminated(kafka, namespace, tmp_path):
+    env = {
+        **os.environ,
+        "CARGOTRAIL_DATA_DIR": str(tmp_path / "data"),
+        "CARGOTRAIL_KAFKA_BOOTSTRAP": kafka,
+        "CARGOTRAIL_KAFKA_PREFIX": namespace.prefix,
+        "CARGOTRAIL_KAFKA_PARTITIONS": str(namespace.partitions),
+    }
+    command = [sys.executable, "-m", "cargotrail.cli.main", "ingest-kafka"]
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        producer = Producer({"bootstrap.servers": kafka})
+        good = [reading(make_container_id("CMD", i), device=f"TRK-{i}", seq=i) for i in range(5)]
+        for r in good:
+            producer.produce(raw_topic(namespace), msgspec.json.encode(r), headers=V1)
+        producer.produce(raw_topic(namespace), b"{}", headers=V1)
+        assert producer.flush(30) == 0
+        forwarded = drain(kafka, namespace.telemetry, len(good), keep=lambda m: m.key() != TICK_KEY)
+        (letter,) = drain(kafka, namespace.outputs["dlq"], 1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=WAIT_S)
+    assert len(forwarded) == len(good) and b"missing required field" in letter.value()
+    assert proc.returncode == 0 and "6 records, 5 forwarded, 1 dead-lettered" in err, err
