@@ -45,7 +45,7 @@ def ingest_kafka(
     try:
         ensure_topics(boot, ns)
         ensure_raw_topic(boot, ns)
-        sink = KafkaSink(RecordProducer(boot, linger_ms=5.0), ns, lateness_s=settings.lateness_s)
+        sink = KafkaSink(RecordProducer(boot, linger_ms=5.0), ns)
         consumer = KafkaDirectIngest(boot, ns, sink, max_future_s=settings.max_future_s, group=group)
         err.print(
             f"consuming {consumer.topic} on {boot}: readings to {ns.telemetry}, rejections to {sink.dlq}"

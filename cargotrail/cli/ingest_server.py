@@ -115,7 +115,7 @@ def _kafka_sink(settings: Settings, bootstrap: str) -> KafkaSink:
 
     ns = Namespace(settings.kafka_prefix, settings.kafka_partitions)
     ensure_topics(bootstrap, ns)
-    return KafkaSink(RecordProducer(bootstrap, linger_ms=5.0), ns, lateness_s=settings.lateness_s)
+    return KafkaSink(RecordProducer(bootstrap, linger_ms=5.0), ns)
 
 
 def register(app: typer.Typer) -> None:

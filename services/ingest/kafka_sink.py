@@ -5,9 +5,10 @@ and carry the ``schema-version`` header, exactly as the simulator's feed sends t
 travel as ``DeadLetter`` records (reason, source, raw payload) on ``<prefix>.dlq``, which the
 Kafka sink writes to the store's dead-letter table.
 
-The Faust workers process a partition's readings when a ``Tick`` vouches for device time; a live
-gateway cannot know the device time of every sender, so it ticks with the wall clock minus the
-lateness window, at most once per ``tick_every_s``: readings older than that were late anyway.
+The Faust workers process a partition's readings when a ``Tick`` vouches for device time. A live
+gateway vouches for the wall clock (at most once per ``tick_every_s``): the workers' reorder buffer
+then releases what is older than the clock minus its lateness window, and a reading arriving after
+that is late, as it would be in the embedded runtime.
 ``flush`` waits for the broker's acknowledgements (the Kafka-direct consumer commits only then).
 """
 
@@ -33,14 +34,12 @@ class KafkaSink:
         producer: RecordProducer,
         namespace: Namespace,
         *,
-        lateness_s: float = 600.0,
         tick_every_s: float = 1.0,
     ) -> None:
         self.producer = producer
         self.telemetry = namespace.telemetry
         self.dlq = namespace.outputs["dlq"]
         self.partitions = self._partitions()
-        self.lateness_s = lateness_s
         self.tick_every_s = tick_every_s
         self._last_tick = float("-inf")
         self._closed = False
@@ -62,7 +61,7 @@ class KafkaSink:
             send(topic, r.container_id.encode(), encode(r))
         if now_s - self._last_tick >= self.tick_every_s:
             self._last_tick = now_s
-            tick = Tick(source_time=now_s - self.lateness_s)
+            tick = Tick(source_time=now_s)
             self.producer.broadcast(self.telemetry, TICK_KEY, tick, self.partitions)
 
     def dead_letter(self, rejections: Sequence[Rejection], now_s: float) -> None:
