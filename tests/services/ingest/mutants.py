@@ -38,6 +38,7 @@ QUOTA = {
     "http": 6_000,
     "mqtt": 2_500,
     "kafka": 4_000,
+    "nmea_stream": 2_000,
 }
 TOTAL_REQUIRED = 100_000
 

@@ -194,5 +194,5 @@ def test_fuzz_epcis_events():
 
 
 def test_the_quotas_reach_100k_malformed_messages_across_every_entry_point():
-    assert set(m.QUOTA) == {"json", "nmea", "ais", "epcis", "http", "mqtt", "kafka"}
+    assert set(m.QUOTA) == {"json", "nmea", "ais", "epcis", "http", "mqtt", "kafka", "nmea_stream"}
     assert sum(m.QUOTA.values()) >= m.TOTAL_REQUIRED

@@ -1,11 +1,12 @@
-"""Fuzzing the network entry points over real servers: HTTP (uvicorn), MQTT (Mosquitto), Kafka direct.
+"""Fuzzing the network entry points over real servers: HTTP (uvicorn), MQTT (Mosquitto), Kafka, NMEA/TCP.
 
 The same structure-aware mutants as ``test_fuzz_parsers``, interleaved with valid readings, sent
 over real sockets into a real DLQ (the SQLite dead-letter table behind the gateway; the DLQ topic
 for Kafka). Checked per message: HTTP by the answer's index and field and the DLQ's count, Kafka
-by the dead letter's partition and offset, MQTT by the multiset of dead-lettered fields (delivery
-order across a broker is not the publish order). Every interleaved valid reading is stored or
-forwarded. The malformed messages checked must reach each transport's ``mutants.QUOTA``.
+by the dead letter's partition and offset, an NMEA TCP stream by line number, MQTT by the multiset
+of dead-lettered fields (delivery order across a broker is not the publish order). Every
+interleaved valid reading is stored or forwarded. The malformed messages checked must reach each
+transport's ``mutants.QUOTA``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import pytest
 import uvicorn
 from confluent_kafka import Producer
 
+from cargotrail.contract import make_container_id
 from cargotrail.contract.records import Reading
 from cargotrail.kafka.codec import TICK_KEY, DeadLetter
 from cargotrail.kafka.producer import RecordProducer
@@ -39,6 +41,8 @@ from services.ingest.http import create_app
 from services.ingest.kafka_direct import KafkaDirectIngest, raw_topic
 from services.ingest.kafka_sink import KafkaSink
 from services.ingest.mqtt import TOPIC_PREFIX, MqttIngest
+from services.ingest.nmea_stream import NmeaListener, StreamConfig
+from services.ingest.pipeline import load_registry, save_registry
 from tests.services.ingest import mutants as m
 from tests.services.ingest.conftest import WAIT_S, drain, publisher, wait_until
 
@@ -280,3 +284,56 @@ def test_fuzz_kafka_direct(kafka, namespace) -> None:
     assert len(seen) == len(letters) and seen == expected
     forwarded = drain(kafka, namespace.telemetry, len(valid_seqs), keep=lambda x: x.key() != TICK_KEY)
     assert sorted(msgspec.json.decode(x.value(), type=Reading).seq for x in forwarded) == sorted(valid_seqs)
+
+
+STREAM_BAD, STREAM_GOOD = 250, 80
+
+
+def test_fuzz_nmea_stream_over_tcp(tmp_path: Path) -> None:
+    settings = dataclasses.replace(Settings(), data_dir=tmp_path / "data")
+    registry = load_registry(settings.data_dir)
+    registry.bind("GPS-FZT", make_container_id("GPT", 3))
+    save_registry(settings.data_dir, registry)
+    gateway = IngestGateway(settings)
+    listener = NmeaListener(gateway, StreamConfig("GPS-FZT", tcp_port=0, chunk_lines=64))
+    listener.start()
+    valid = sent = 0
+
+    def example(seed: int) -> int:  # one TCP connection per example: its lines are numbered from 1
+        nonlocal valid, sent
+        rng = random.Random(seed)
+        bad_at = m.interleave(rng, STREAM_BAD, STREAM_GOOD)
+        lines: list[str] = []
+        expected: dict[int, str] = {}
+        for i in range(STREAM_BAD + STREAM_GOOD):
+            good = m.valid_gga(sent + i, T0)  # a time of day per line: distinct readings
+            if i in bad_at:
+                mutant = m.nmea_mutant(rng, good)
+                expected[i + 1] = mutant.field
+                lines.append(mutant.payload)
+            else:
+                lines.append(good)
+        valid += STREAM_GOOD
+        sent += len(lines)
+        before, handed = counts(settings)["dead_letters"], listener.lines
+        with socket.create_connection(("127.0.0.1", listener.ports["tcp"]), timeout=WAIT_S) as s:
+            s.sendall("\r\n".join(lines).encode(errors="replace") + b"\r\n")
+        wait_until(lambda: listener.lines - handed >= len(lines), "the connection's lines to be ingested")
+        store = open_store(settings)
+        try:
+            letters = store.dead_letters(STREAM_BAD)
+            assert store.counts()["dead_letters"] - before == STREAM_BAD
+        finally:
+            store.close()
+        got = {d.rejection.position: d.rejection for d in letters}
+        assert got.keys() == expected.keys()
+        for n, field in expected.items():
+            assert got[n].field == field and got[n].reason and got[n].record == f"GPS-FZT#line{n}", got[n]
+        return STREAM_BAD
+
+    try:
+        m.run_seeds(m.QUOTA["nmea_stream"], STREAM_BAD, example)
+    finally:
+        listener.stop()
+        gateway.close()
+    assert counts(settings)["readings"] == valid
