@@ -124,3 +124,13 @@ def test_an_nmea_stream_needs_its_device_and_a_busy_port_is_a_usage_error(env):
         port = str(taken.getsockname()[1])
         busy = run("ingest-server", "--nmea-device", "GPS-1", "--nmea-tcp", port, "--port", "0")
     assert busy.exit_code == 2 and "error" in busy.output
+
+
+def test_an_ed25519_device_is_registered_by_its_public_key(env):
+    from services.ingest.pipeline import load_registry
+
+    public = bytes(range(32))
+    assert run("devices", "add", "TRK-E", "--ed25519-public-key", public.hex()).exit_code == 0
+    assert load_registry(env / "data").public_keys == {"TRK-E": public}
+    bad = run("devices", "add", "TRK-F", "--ed25519-public-key", "zz")
+    assert bad.exit_code == 2 and "hex" in bad.output

@@ -12,10 +12,12 @@ import uuid
 
 import msgspec
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cargotrail.settings import Settings
 from cargotrail.wiring import open_store
-from services.ingest.auth import sign
+from services.ingest.auth import sign, sign_ed25519
 from services.ingest.gateway import IngestGateway
 from services.ingest.mqtt import TOPIC_PREFIX, MqttIngest
 from services.ingest.pipeline import load_registry, save_registry
@@ -98,10 +100,20 @@ def signed(
     return msgspec.json.encode({"envelope": env, "body": (sent or body).decode()})
 
 
+ED_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+
+
+def ed_signed(body: bytes, key: Ed25519PrivateKey, *rest: str) -> tuple:
+    """(topic, the wrapper of an Ed25519 device TRK-S2, *rest)."""
+    env = sign_ed25519(key, device_id="TRK-S2", seq=1, ts=time.time(), nonce="e1", body=body)
+    return (f"{TOPIC_PREFIX}/TRK-S2", msgspec.json.encode({"envelope": env, "body": body.decode()}), *rest)
+
+
 def test_signed_messages_are_verified_and_forged_replayed_or_unknown_ones_refused(broker, tmp_path):
     settings = dataclasses.replace(Settings(), data_dir=tmp_path / "data")
     registry = load_registry(settings.data_dir)
     registry.add_device("TRK-S1", KEY)
+    registry.add_ed25519_device("TRK-S2", ED_KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
     save_registry(settings.data_dir, registry)
     gateway = IngestGateway(settings)
     config = dataclasses.replace(
@@ -112,7 +124,8 @@ def test_signed_messages_are_verified_and_forged_replayed_or_unknown_ones_refuse
     topic = f"{TOPIC_PREFIX}/TRK-S1"
     one = msgspec.json.encode(reading(device="TRK-S1", seq=1))
     batch = msgspec.json.encode([reading(device="TRK-S1", seq=i, minutes=i) for i in range(2, 6)])
-    accepted = [signed(one, seq=1), signed(batch, seq=2)]
+    ed_one = msgspec.json.encode(reading(device="TRK-S2", seq=1))
+    accepted = [(topic, signed(one, seq=1)), (topic, signed(batch, seq=2)), ed_signed(ed_one, ED_KEY)]
     refused: list[tuple[str, bytes, str]] = [  # topic, payload, the field of the refusal
         (topic, signed(one, seq=1), "seq"),  # the same message again: a replay
         (topic, signed(one, seq=3, key=b"k" * 32), "signature"),  # forged: another key
@@ -126,13 +139,14 @@ def test_signed_messages_are_verified_and_forged_replayed_or_unknown_ones_refuse
         ),  # changed after signing
         (topic, one, "envelope"),  # unsigned, and signatures are required
         (topic, b'{"envelope": {"device_id": 5}, "body": "[]"}', "envelope"),  # malformed envelope
+        ed_signed(ed_one, Ed25519PrivateKey.generate(), "signature"),  # Ed25519, another private key
     ]
     pub = publisher(broker)
     pub.connect(broker.host, broker.port, keepalive=30)
     pub.loop_start()
     try:
-        for payload in accepted:  # in order: the replay below must come after its original
-            pub.publish(topic, payload, qos=1).wait_for_publish(timeout=WAIT_S)
+        for t, payload in accepted:  # in order: the replay below must come after its original
+            pub.publish(t, payload, qos=1).wait_for_publish(timeout=WAIT_S)
         wait_until(lambda: ingest.handled >= len(accepted), "the signed messages to be ingested")
         for t, payload, _ in refused:
             pub.publish(t, payload, qos=1).wait_for_publish(timeout=WAIT_S)
@@ -143,10 +157,10 @@ def test_signed_messages_are_verified_and_forged_replayed_or_unknown_ones_refuse
         pub.loop_stop()
         ingest.stop()
         gateway.close()
-    assert (ingest.accepted, ingest.rejected) == (5, len(refused))
+    assert (ingest.accepted, ingest.rejected) == (6, len(refused))
     store = open_store(settings)
     try:
-        assert store.counts()["readings"] == 5
+        assert store.counts()["readings"] == 6
         letters = store.dead_letters(100)
     finally:
         store.close()
