@@ -25,6 +25,7 @@ import pynmea2
 
 from cargotrail.contract.records import Reading
 from services.ingest.devices import DeviceRegistry
+from services.ingest.lines import Overlong
 from services.ingest.result import ParseResult, epoch_ms
 
 SOURCE = "nmea"
@@ -149,4 +150,43 @@ def parse_nmea(
                 source=SOURCE,
             )
         )
+    return out
+
+
+def parse_chunk(
+    items: Iterable[bytes | Overlong],
+    *,
+    device_id: str,
+    registry: DeviceRegistry,
+    reference: datetime,
+    stream: StreamState,
+    max_line: int,
+) -> ParseResult:
+    """``parse_nmea`` over a stream's chunk of raw lines, where ``LineSplitter`` cut over-long ones.
+
+    An over-long line is rejected (field ``line``, its head kept) and counted like any other line.
+    Bytes are decoded as ASCII, a bad byte replaced: it spoils its own line's checksum, nothing more.
+    """
+    out = ParseResult()
+    run: list[str] = []
+
+    def parse_run() -> None:
+        if run:
+            part = parse_nmea(run, device_id=device_id, registry=registry, reference=reference, stream=stream)
+            out.readings += part.readings
+            out.rejections += part.rejections
+            out.skipped += part.skipped
+            run.clear()
+
+    for item in items:
+        if isinstance(item, Overlong):
+            parse_run()
+            stream.lines += 1
+            n = stream.lines
+            reason = f"line longer than {max_line} bytes: not an NMEA 0183 sentence"
+            raw = item.head.decode("ascii", errors="replace")
+            out.reject(SOURCE, n, reason, raw, record=f"{device_id}#line{n}", field="line")
+        else:
+            run.append(item.decode("ascii", errors="replace"))
+    parse_run()
     return out

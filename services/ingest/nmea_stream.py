@@ -30,8 +30,7 @@ from datetime import UTC, datetime
 
 from services.ingest.gateway import IngestGateway
 from services.ingest.lines import LineSplitter, Overlong
-from services.ingest.nmea import SOURCE, StreamState, parse_nmea
-from services.ingest.result import ParseResult
+from services.ingest.nmea import StreamState, parse_chunk
 
 log = logging.getLogger(__name__)
 
@@ -217,32 +216,15 @@ class NmeaListener:
                 await asyncio.get_running_loop().run_in_executor(None, self._submit, items, feed.state)
 
     def _submit(self, items: list[bytes | Overlong], state: StreamState) -> None:
-        device = self.config.device_id
         now = datetime.fromtimestamp(self.gateway.clock(), UTC)
-        registry = self.gateway.registry()
-        result = ParseResult()
-        run: list[str] = []
-
-        def parse_run() -> None:
-            if run:
-                part = parse_nmea(run, device_id=device, registry=registry, reference=now, stream=state)
-                result.readings += part.readings
-                result.rejections += part.rejections
-                result.skipped += part.skipped
-                run.clear()
-
-        for item in items:
-            if isinstance(item, Overlong):
-                parse_run()
-                state.lines += 1
-                n = state.lines
-                reason = f"line longer than {self.config.max_line} bytes: not an NMEA 0183 sentence"
-                raw = item.head.decode("ascii", errors="replace")
-                result.reject(SOURCE, n, reason, raw, record=f"{device}#line{n}", field="line")
-            else:
-                # A bad byte must spoil only its own line: replace it, and the line fails its checksum.
-                run.append(item.decode("ascii", errors="replace"))
-        parse_run()
+        result = parse_chunk(
+            items,
+            device_id=self.config.device_id,
+            registry=self.gateway.registry(),
+            reference=now,
+            stream=state,
+            max_line=self.config.max_line,
+        )
         self.gateway.submit_parsed(result)
         self.lines += len(items)
 
