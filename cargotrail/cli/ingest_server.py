@@ -92,13 +92,13 @@ def ingest_server(
         raise typer.Exit(2) from None
     try:
         uvicorn.run(
-            create_app(gateway, require_signature=require_signature),
+            create_app(gateway, require_signature=require_signature, stop_first=[t.stop for t in transports]),
             host=host,
             port=port,
             timeout_keep_alive=5,
             timeout_graceful_shutdown=30,
         )
-    finally:
+    finally:  # the app's shutdown did this already, unless uvicorn never started
         _stop(transports, gateway)
 
 

@@ -9,7 +9,7 @@ array, 401 when the signature is refused (or missing while ``require_signature``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import msgspec
@@ -31,14 +31,22 @@ def _answer(result: BatchResult) -> Response:
     )
 
 
-def create_app(gateway: IngestGateway, *, require_signature: bool = False) -> FastAPI:
-    """The ASGI app over ``gateway``; the gateway is closed when the app shuts down."""
+def create_app(
+    gateway: IngestGateway, *, require_signature: bool = False, stop_first: Sequence[Callable[[], None]] = ()
+) -> FastAPI:
+    """The ASGI app over ``gateway``; the gateway is closed when the app shuts down.
+
+    ``stop_first``: the other transports feeding the gateway (MQTT, NMEA streams), stopped before it
+    closes, so that none hands it a message it can no longer take.
+    """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            for stop in stop_first:
+                await run_in_threadpool(stop)
             await run_in_threadpool(gateway.close)
 
     app = FastAPI(title="cargotrail ingest", version="1", lifespan=lifespan)
