@@ -20,7 +20,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 
 from cargotrail.errors import ValidationError
 from services.api.app import context
@@ -28,14 +28,25 @@ from services.api.auth import AUTH_RESPONSES, Principal, can_read
 from services.api.live import Filter, HubFull, LiveHub, Subscriber
 from services.api.models import AlertRowOut, ErrorOut, GeofenceEventOut, PositionOut, from_struct
 from services.api.sse import MEDIA_TYPE, comment, frame
-from store.base import CHANGE_KINDS, Change, ChangeKind, parse_cursor
+from store.base import CHANGE_KINDS, CURSOR_PATTERN, Change, ChangeKind, parse_cursor
 
 router = APIRouter(prefix="/v1", tags=["live"], responses=AUTH_RESPONSES)
 
 Reader = Annotated[Principal, Depends(can_read)]
+ContainerId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+EVENT_SCHEMA = {  # one event of the stream (OpenAPI before 3.2: ``schema`` describes each event)
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"enum": ["ready", *CHANGE_KINDS, "overflow"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "id": {"type": "string", "pattern": CURSOR_PATTERN, "description": "the change cursor"},
+        "retry": {"description": "milliseconds a client waits before reconnecting"},
+    },
+}
 STREAM_DOC = {
     "description": "an event stream: `ready`, then `position`, `geofence`, `alert` events (see above)",
-    "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
+    "content": {MEDIA_TYPE: {"schema": EVENT_SCHEMA}},
 }
 
 
@@ -114,7 +125,7 @@ async def live(
     request: Request,
     _: Reader,
     container: Annotated[
-        list[str] | None,
+        list[ContainerId] | None,
         Query(max_length=100, description="only these containers (repeat the parameter); default all"),
     ] = None,
     kinds: Annotated[
@@ -122,7 +133,7 @@ async def live(
     ] = None,
     since: Annotated[
         str | None,
-        Query(max_length=64, description="resume after this cursor (the Last-Event-ID header wins)"),
+        Query(pattern=CURSOR_PATTERN, description="resume after this cursor (the Last-Event-ID header wins)"),
     ] = None,
     follow: Annotated[bool, Query(description="stay for live changes (false: catch up and close)")] = True,
     last_event_id: Annotated[str | None, Header(max_length=64, include_in_schema=False)] = None,
@@ -135,8 +146,6 @@ async def live(
         except ValidationError as exc:
             source = "Last-Event-ID" if last_event_id is not None else "since"
             raise HTTPException(status_code=400, detail=f"{source} {resume!r}: {exc.reason}") from None
-    if container is not None and any(not c or len(c) > 64 for c in container):
-        raise HTTPException(status_code=400, detail="container: each id must be 1 to 64 characters")
     filter_ = Filter(
         kinds=frozenset(kinds or CHANGE_KINDS), containers=frozenset(container) if container else None
     )
