@@ -132,6 +132,8 @@ class LiveHub:
                     delay = min(delay * 2, 10.0)
                     log.warning("live feed: reading the store failed (retrying in %.1f s): %s", delay, exc)
                 await asyncio.sleep(delay)
+        except Exception:  # a defect: say so; the clients are ended below and reconnect to a new poller
+            log.exception("live feed: the poller stopped")
         finally:
             for sub in list(self._subscribers):  # the hub is going: clients reconnect and catch up
                 sub.end()

@@ -3,13 +3,16 @@ resume with Last-Event-ID, a slow client cut off and catching up, and role refus
 
 from __future__ import annotations
 
+import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import msgspec
+import psycopg
 import pytest
 
 from cargotrail.contract import make_container_id, reading_id
@@ -17,6 +20,7 @@ from cargotrail.settings import Settings
 from services.api import Role, TokenStore, create_app
 from services.api.live import LiveConfig
 from store.base import TriageAction
+from store.postgres import PostgresStore
 from store.sqlite import SqliteStore
 from tests.conftest import reading
 from tests.services.api.live_server import TIMEOUT, Event, Server, events
@@ -28,7 +32,7 @@ QUICK = LiveConfig(poll_s=0.05, heartbeat_s=0.3)
 
 
 class Live:
-    def __init__(self, url: str, tokens: dict[Role, str], writer: SqliteStore) -> None:
+    def __init__(self, url: str, tokens: dict[Role, str], writer: SqliteStore | PostgresStore) -> None:
         self.url, self.tokens, self.writer = url, tokens, writer
 
     def headers(self, role: Role = Role.OPERATOR, last_id: str | None = None) -> dict[str, str]:
@@ -185,3 +189,34 @@ def test_no_token_is_401(serve):
     with httpx.Client(timeout=TIMEOUT) as client:
         r = client.get(f"{live.url}/v1/live")
     assert r.status_code == 401 and "missing token" in r.json()["detail"]
+
+
+@pytest.mark.integration
+def test_the_feed_over_postgresql_resumes_without_loss(tmp_path):
+    url = os.environ.get(
+        "CARGOTRAIL_TEST_PG_URL", "postgresql://cargotrail:cargotrail@127.0.0.1:55432/cargotrail"
+    )
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    writer = PostgresStore(url, schema=schema)
+    served = PostgresStore(url, schema=schema)
+    tokens = TokenStore.for_data_dir(tmp_path)
+    issued = {Role.OPERATOR: tokens.create(Role.OPERATOR, "ana")[1]}
+    try:
+        with Server(create_app(Settings(data_dir=tmp_path), store=served, live=QUICK)) as base:
+            live = Live(base, issued, writer)
+            with live.stream() as r:
+                stream = events(r)
+                take(stream, 1)
+                live.writer.write_alerts([alert(1)])
+                live.fix(BOX, 1)
+                first, second = take(stream, 2)
+            live.writer.write_events([ev(1, ENTER, BOX, "T1", 1)])
+            with live.stream(last_id=second.id) as r:
+                _, missed = take(events(r), 2)
+        assert (first.event, second.event, missed.event) == ("alert", "position", "geofence")
+        assert missed.json()["event_id"] == "e1"
+    finally:
+        writer.close()
+        served.close()
+        with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
