@@ -270,7 +270,11 @@ class Repository(Protocol):
         ...
 
     def change_head(self) -> str:
-        """The cursor of now: ``changes_after`` it returns only changes made (or committed) later."""
+        """The cursor of now: ``changes_after`` it misses no change committed later.
+
+        On PostgreSQL it may also return changes committed shortly before (while an older
+        transaction was still open): a feed starting at the head delivers at least once.
+        """
         ...
 
     def changes_after(self, cursor: str, limit: int = 500) -> list[Change]:

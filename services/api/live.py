@@ -97,6 +97,7 @@ class LiveHub:
         self.cursor: str | None = None
         self._subscribers: set[Subscriber] = set()
         self._task: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()  # two first clients at once must not start two pollers
 
     async def head(self) -> str:
         """The store's cursor of now."""
@@ -110,12 +111,13 @@ class LiveHub:
         """A new subscriber; it receives every change the hub reads after its ``head``."""
         if len(self._subscribers) >= self.config.max_subscribers:
             raise HubFull(f"the live feed has {self.config.max_subscribers} clients already: try again later")
-        if self._task is None or self._task.done():
-            self.cursor = await self._head()
-            self._task = asyncio.create_task(self._run(), name="cargotrail-live-hub")
-        assert self.cursor is not None
-        sub = Subscriber(filter_, self.config.queue_size, self.cursor)
-        self._subscribers.add(sub)
+        async with self._starting:
+            if self._task is None or self._task.done():
+                self.cursor = await self._head()
+                self._task = asyncio.create_task(self._run(), name="cargotrail-live-hub")
+            assert self.cursor is not None
+            sub = Subscriber(filter_, self.config.queue_size, self.cursor)
+            self._subscribers.add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:

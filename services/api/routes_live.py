@@ -136,15 +136,21 @@ async def live(
         Query(pattern=CURSOR_PATTERN, description="resume after this cursor (the Last-Event-ID header wins)"),
     ] = None,
     follow: Annotated[bool, Query(description="stay for live changes (false: catch up and close)")] = True,
-    last_event_id: Annotated[str | None, Header(max_length=64, include_in_schema=False)] = None,
+    last_event_id: Annotated[
+        str,
+        Header(
+            pattern=f"^$|{CURSOR_PATTERN}",
+            description="resume after this event id (EventSource sends it itself; empty: none, as in SSE)",
+        ),
+    ] = "",
 ) -> StreamingResponse:
     """Live positions, geofence events and alerts as server-sent events (see the module notes)."""
-    resume = last_event_id if last_event_id is not None else since
+    resume = last_event_id or since
     if resume is not None:
         try:
             parse_cursor(resume)
         except ValidationError as exc:
-            source = "Last-Event-ID" if last_event_id is not None else "since"
+            source = "Last-Event-ID" if last_event_id else "since"
             raise HTTPException(status_code=400, detail=f"{source} {resume!r}: {exc.reason}") from None
     filter_ = Filter(
         kinds=frozenset(kinds or CHANGE_KINDS), containers=frozenset(container) if container else None
