@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -15,6 +19,18 @@ token_app = typer.Typer(
     help="API tokens with roles: operator, auditor, integrator, admin.", no_args_is_help=True
 )
 ROLES = ("operator", "auditor", "integrator", "admin")
+
+
+def _serve(app: Any, on_exit: Callable[[], None], **options: Any) -> None:
+    """Run uvicorn; on SIGTERM/SIGINT call ``on_exit`` first (live streams would hold shutdown up)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            on_exit()
+            super().handle_exit(sig, frame)
+
+    Server(uvicorn.Config(app, **options)).run()
 
 
 def _fail(exc: CargotrailError) -> typer.Exit:
@@ -53,8 +69,6 @@ def api(
     ),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) over the data directory's store and ledger."""
-    import uvicorn
-
     from services.api import create_app
     from services.api.live import LiveConfig
     from services.api.tokens import Role, TokenStore
@@ -75,8 +89,9 @@ def api(
         app = create_app(settings, live=live)
     except CargotrailError as exc:
         raise _fail(exc) from None
-    uvicorn.run(
+    _serve(
         app,
+        app.state.live.end_streams_soon,
         host=host,
         port=port,
         timeout_keep_alive=5,  # idle keep-alive connections are closed after 5 s

@@ -98,6 +98,7 @@ class LiveHub:
         self._subscribers: set[Subscriber] = set()
         self._task: asyncio.Task[None] | None = None
         self._starting = asyncio.Lock()  # two first clients at once must not start two pollers
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def head(self) -> str:
         """The store's cursor of now."""
@@ -112,6 +113,7 @@ class LiveHub:
         if len(self._subscribers) >= self.config.max_subscribers:
             raise HubFull(f"the live feed has {self.config.max_subscribers} clients already: try again later")
         async with self._starting:
+            self._loop = asyncio.get_running_loop()
             if self._task is None or self._task.done():
                 self.cursor = await self._head()
                 self._task = asyncio.create_task(self._run(), name="cargotrail-live-hub")
@@ -154,11 +156,22 @@ class LiveHub:
             if len(changes) < self.config.page:
                 return
 
-    async def stop(self) -> None:
-        """End every subscription and the poller (the application is shutting down)."""
+    def end_streams_soon(self) -> None:
+        """End every subscription, from any thread or a signal handler (the server is shutting down).
+
+        A server waits for open responses before it stops: live streams never end by themselves.
+        """
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._end_all)
+
+    def _end_all(self) -> None:
         for sub in list(self._subscribers):
             sub.end()
         self._subscribers.clear()
+
+    async def stop(self) -> None:
+        """End every subscription and the poller (the application is shutting down)."""
+        self._end_all()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
