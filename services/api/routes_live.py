@@ -144,7 +144,13 @@ async def live(
         ),
     ] = "",
 ) -> StreamingResponse:
-    """Live positions, geofence events and alerts as server-sent events (see the module notes)."""
+    """Live positions, geofence events and alerts as server-sent events (`text/event-stream`).
+
+    Events: `ready` (data: the starting cursor and filters), then `position` (a container's latest fix
+    moved), `geofence` and `alert` (raised, or triaged: its row as it is now), with the JSON of the read
+    endpoints; each `id` is a change cursor. Reconnect with `Last-Event-ID` (or `since`) to get what
+    was missed first. `: heartbeat` comments keep quiet streams open; a client too slow for its bounded
+    queue gets `overflow` and is disconnected, to resume the same way. Operators, auditors, admins."""
     resume = last_event_id or since
     if resume is not None:
         try:
