@@ -2,7 +2,9 @@
 
 ``ledger.core._merkle`` (ledger/core/_merkle.c: Merkle trees and proofs) and
 ``cargotrail.contract._ids`` (cargotrail/contract/_ids.c: reading ids in bulk)
-link OpenSSL's libcrypto. Each is ``optional``: without a C compiler or the
+link OpenSSL's libcrypto; ``streams.processors._table``
+(streams/processors/_table.c: readings into columns) needs only Python's
+headers. Each is ``optional``: without a C compiler or the
 OpenSSL headers (Debian: libssl-dev, which ``make install`` installs when it
 runs as root) setuptools prints why the build failed and installs the
 pure-Python code beside it, which is the reference and gives the same
@@ -25,6 +27,12 @@ setup(
             "ledger.core._merkle",
             sources=["ledger/core/_merkle.c"],
             libraries=["crypto"],
+            extra_compile_args=FLAGS,
+            optional=OPTIONAL,
+        ),
+        Extension(
+            "streams.processors._table",
+            sources=["streams/processors/_table.c"],
             extra_compile_args=FLAGS,
             optional=OPTIONAL,
         ),
