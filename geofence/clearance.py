@@ -46,8 +46,8 @@ class BoundaryGrid:
         length = float(np.hypot(*(b - a).T).sum())
         area, perimeter = shapely.area(geoms), shapely.length(geoms)
         widths = 4.0 * area[(area > 0) & (perimeter > 0)] / perimeter[(area > 0) & (perimeter > 0)]
-        # Cells about a quarter of a typical zone's width, but few enough to stay small.
-        size = float(np.median(widths)) / 4 if len(widths) else 0.01
+        # Cells about a sixth of a typical zone's width, but few enough to stay small.
+        size = float(np.median(widths)) / 6 if len(widths) else 0.01
         self.size = min(max(size, 2 * length / MAX_CELLS, MIN_SIZE), MAX_SIZE)
         self.marked: KeyArray = np.empty(0, dtype=np.int64)
         self.levels: list[KeyArray] = []  # empty: nothing is ever called clear
@@ -144,8 +144,12 @@ def _row(keys: KeyArray) -> npt.NDArray[np.int64]:
 
 def _corners(marked: KeyArray) -> KeyArray:
     """Cells whose 2 x 2 block (the cell, right, up, up-right) holds a marked cell."""
-    col, row = _col(marked), _row(marked)
-    return _unique(np.concatenate([_key(col - dx, row - dy) for dx in (0, 1) for dy in (0, 1)]))
+    parts = []
+    for start in range(0, len(marked), SAMPLES_AT_ONCE):  # a bounded part at a time: a small memory peak
+        part = marked[start : start + SAMPLES_AT_ONCE]
+        col, row = _col(part), _row(part)
+        parts.append(_unique(np.concatenate([_key(col - dx, row - dy) for dx in (0, 1) for dy in (0, 1)])))
+    return _unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
 
 def _member(sorted_keys: KeyArray, keys: KeyArray) -> BoolArray:
