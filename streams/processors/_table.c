@@ -13,6 +13,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
+#include <structmember.h>
 
 #include <math.h>
 #include <stdint.h>
@@ -91,14 +92,47 @@ static int code_of(PyObject *codes, PyObject *key, int64_t *out) {
     return 0;
 }
 
+#define NFIELDS 9
+
+/* Where a type keeps the fields read here, when plain attribute access reads them from slots
+ * (msgspec Structs do): then a field is read at its offset, which is what PyObject_GetAttr
+ * would find, without the per-attribute lookup. */
+typedef struct {
+    PyTypeObject *type; /* NULL: read every field with PyObject_GetAttr */
+    Py_ssize_t offset[NFIELDS];
+} layout;
+
+static void find_layout(PyTypeObject *tp, PyObject *const *names, layout *out) {
+    out->type = NULL;
+    if (tp->tp_getattro != PyObject_GenericGetAttr) return;
+    for (int k = 0; k < NFIELDS; k++) {
+        PyObject *d = PyObject_GetAttr((PyObject *)tp, names[k]); /* the descriptor itself */
+        if (!d) {
+            PyErr_Clear();
+            return;
+        }
+        int slot = Py_IS_TYPE(d, &PyMemberDescr_Type) &&
+                   ((PyMemberDescrObject *)d)->d_member->type == T_OBJECT_EX &&
+                   !(((PyMemberDescrObject *)d)->d_member->flags & READ_RESTRICTED) &&
+                   PyType_IsSubtype(tp, PyDescr_TYPE(d));
+        if (slot) out->offset[k] = ((PyMemberDescrObject *)d)->d_member->offset;
+        Py_DECREF(d);
+        if (!slot) return;
+    }
+    out->type = tp;
+}
+
 static int one_reading(PyObject *r, Py_ssize_t i, PyObject *device_codes, PyObject *plan_codes, char **cols,
-                       PyObject *devices, PyObject *containers) {
-    PyObject *v[9] = {NULL};
-    PyObject *names[9] = {name_ts,  name_lon,  name_lat,    name_temp,     name_shock,
-                          name_door, name_seq, name_device, name_container};
+                       PyObject *devices, PyObject *containers, const layout *lay) {
+    PyObject *v[NFIELDS] = {NULL};
+    PyObject *names[NFIELDS] = {name_ts,  name_lon,  name_lat,    name_temp,     name_shock,
+                                name_door, name_seq, name_device, name_container};
     int rc = -1;
-    for (int k = 0; k < 9; k++)
-        if (!(v[k] = PyObject_GetAttr(r, names[k]))) goto done;
+    for (int k = 0; k < NFIELDS; k++) {
+        /* A new reference either way: timestamp() on an odd time runs Python code. */
+        PyObject *slot = Py_IS_TYPE(r, lay->type) ? *(PyObject **)((char *)r + lay->offset[k]) : NULL;
+        if (!(v[k] = slot ? Py_NewRef(slot) : PyObject_GetAttr(r, names[k]))) goto done;
+    }
     if (time_of(v[0], (double *)cols[TS] + i) < 0 || float_of(v[1], 0, (double *)cols[LON] + i) < 0 ||
         float_of(v[2], 0, (double *)cols[LAT] + i) < 0 || float_of(v[3], 1, (double *)cols[TEMP] + i) < 0 ||
         float_of(v[4], 1, (double *)cols[SHOCK] + i) < 0)
@@ -123,7 +157,7 @@ static int one_reading(PyObject *r, Py_ssize_t i, PyObject *device_codes, PyObje
     PyList_SET_ITEM(containers, i, Py_NewRef(v[8]));
     rc = 0;
 done:
-    for (int k = 0; k < 9; k++) Py_XDECREF(v[k]);
+    for (int k = 0; k < NFIELDS; k++) Py_XDECREF(v[k]);
     return rc;
 }
 
@@ -171,11 +205,20 @@ static PyObject *read_columns(PyObject *self, PyObject *const *args, Py_ssize_t 
         cols[got] = views[got].buf;
     }
     if (!(devices = PyList_New(n)) || !(containers = PyList_New(n))) goto done;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        /* The list may not change under us: nothing here runs Python code that could see it,
-         * except datetime.timestamp on an odd time, which cannot reach this list. */
-        if (one_reading(PyList_GET_ITEM(readings, i), i, device_codes, plan_codes, cols, devices, containers) < 0)
-            goto done;
+    layout lay = {NULL, {0}};
+    PyObject *names[NFIELDS] = {name_ts,  name_lon,  name_lat,    name_temp,     name_shock,
+                                name_door, name_seq, name_device, name_container};
+    if (n) find_layout(Py_TYPE(PyList_GET_ITEM(readings, 0)), names, &lay);
+    for (Py_ssize_t i = 0; i < n && i < PyList_GET_SIZE(readings); i++) {
+        /* Hold the reading: timestamp() on an odd time runs Python code, which could empty the list. */
+        PyObject *r = Py_NewRef(PyList_GET_ITEM(readings, i));
+        int rc = one_reading(r, i, device_codes, plan_codes, cols, devices, containers, &lay);
+        Py_DECREF(r);
+        if (rc < 0) goto done;
+    }
+    if (PyList_GET_SIZE(readings) != n) {
+        unsupported("the list of readings changed while it was read");
+        goto done;
     }
     result = PyTuple_Pack(2, devices, containers);
 done:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import msgspec
 import numpy as np
@@ -98,3 +99,22 @@ def test_bad_input_is_reported_as_the_reference_reports_it():
     bad = Reading(device_id="TRK-A", container_id="X", seq=1, ts="yesterday", lat=1.0, lon=2.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         table.read_table([bad], *book())
+
+
+def test_records_of_other_types_are_read_by_attribute_alike():
+    """The native reader reads a Reading's fields from its slots, anything else by attribute."""
+    r = Reading(
+        device_id="TRK-A",
+        container_id="MSCU1234565",
+        seq=3,
+        ts=datetime(2026, 1, 1, tzinfo=UTC),
+        lat=1.5,
+        lon=2.5,
+        temperature_c=-18.0,
+        door_open=True,
+    )
+    duck = SimpleNamespace(**{f: getattr(r, f) for f in r.__struct_fields__})
+    for rs in ([r, duck], [duck, r], [duck]):
+        got, want = table.read_table(rs, *book()), table.read_table_py(rs, *book())  # type: ignore[arg-type]
+        for name in FIELDS:
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
