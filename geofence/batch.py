@@ -5,7 +5,9 @@ zones of every in-order fix, the zones each segment between consecutive fixes
 passes through, and which containers need the per-fix path at all: a container
 is *quiet* when none of its fixes changes its zone set, passes through a zone or
 finds a dwell deadline due. A quiet container emits nothing and only its last
-fix moves into state, which ``ZoneTracker`` does for all of them at once.
+fix moves into state, which ``ZoneTracker`` does for all of them at once. A fix
+whose move touches no zone boundary keeps its predecessor's zones and crosses
+nothing (``geofence.moves``): only the other fixes and segments are queried.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ silently (no exit: their type is unknown), at the container's next in-order fix.
 How (not part of the contract): pass 1 (``geofence.batch``) is vectorised over the
 batch with per-container columns indexed by an integer code (``geofence.columns``);
 only containers whose zone set changes, that pass through a zone or whose dwell
-deadline falls due take the per-fix Python path below, in batch order.
+deadline falls due take the per-fix Python path below, in batch order. Geometry is
+queried only for moves that may touch a zone boundary (``geofence.clearance``).
 """
 
 from __future__ import annotations
