@@ -211,13 +211,12 @@ async def live(
     if resume is not None:
         try:  # the first page now, so that a cursor retention has dropped is a 410, not a stream
             first = await fetcher(request, hub)(resume)
-        except CursorExpired as exc:
+        except BaseException as exc:
             if sub is not None:
                 hub.unsubscribe(sub)
-            raise HTTPException(status_code=410, detail=str(exc)) from None
-        except BaseException:
-            if sub is not None:
-                hub.unsubscribe(sub)
+            if isinstance(exc, CursorExpired):
+                source = "Last-Event-ID" if last_event_id else "since"
+                raise HTTPException(status_code=410, detail=f"{source} {resume!r}: {exc.reason}") from None
             raise
     events = _events(request, hub, filter_, start, sub, first)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}

@@ -56,7 +56,9 @@ def test_the_api_prunes_and_answers_an_expired_cursor_with_410(serve):
             assert r.status_code == 410  # before any event: a stream would look like a clean resume
             r.read()
         detail = r.json()["detail"]
-        assert f"record {start}" in detail and "resync from the read endpoints" in detail
+        assert detail.startswith(f"{'since' if last_id is None else 'Last-Event-ID'} '{start}': ")
+        assert f"pruned through {live.writer.get_meta('live_changes.pruned_through').decode()}" in detail
+        assert "resync from the read endpoints" in detail
     with live.stream(follow="false", since=live.writer.change_head()) as r:  # a fresh cursor is fine
         assert r.status_code == 200 and [e.event for e in events(r)] == ["ready"]
 
