@@ -45,7 +45,7 @@ ENV_NAMES = (
     "DATA_DIR", "BATCH_SIZE", "LATENESS_S", "MAX_FUTURE_S", "ANCHOR_BATCH_RECORDS", "ANCHOR_BATCH_SECONDS",
     "LEDGER", "STORE_URL", "DASHBOARD_PORT", "KAFKA_BOOTSTRAP", "KAFKA_PREFIX", "KAFKA_PARTITIONS",
     "FABRIC_PEER", "FABRIC_TLS_CA", "FABRIC_MSP_ID", "FABRIC_MSP_DIR", "FABRIC_CHANNEL", "FABRIC_CHAINCODE",
-    "FABRIC_ORG_CAS", "FABRIC_TIMEOUT_S",
+    "FABRIC_ORG_CAS", "FABRIC_TIMEOUT_S", "LIVE_RETAIN_CHANGES",
 )  # fmt: skip
 """Every ``CARGOTRAIL_<NAME>`` variable the settings read (docker-compose.yml is checked against it)."""
 
@@ -74,6 +74,8 @@ class Settings:
     fabric_chaincode: str = "anchors"
     fabric_org_cas: str = ""
     fabric_timeout_s: float = 10.0  # deadline of every Gateway call (commit status: 3x this)
+    # The live feed's change log keeps this many newest changes; a client further behind must resync.
+    live_retain_changes: int = 200_000
     thresholds: Mapping[ContainerClass, Thresholds] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
     @property
@@ -95,6 +97,9 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"CARGOTRAIL_{name}={raw!r} is not a number") from None
 
+        retain = int(number("LIVE_RETAIN_CHANGES", 200_000))
+        if retain < 1:
+            raise ConfigError(f"CARGOTRAIL_LIVE_RETAIN_CHANGES={retain}: keep at least 1 change")
         ledger = get("LEDGER", "local")
         if ledger not in ("local", "fabric"):
             raise ConfigError(f"CARGOTRAIL_LEDGER={ledger!r}: expected 'local' or 'fabric'")
@@ -119,4 +124,5 @@ class Settings:
             fabric_chaincode=get("FABRIC_CHAINCODE", "anchors"),
             fabric_org_cas=get("FABRIC_ORG_CAS", ""),
             fabric_timeout_s=number("FABRIC_TIMEOUT_S", 10.0),
+            live_retain_changes=retain,
         )

@@ -166,6 +166,34 @@ def format_cursor(major: int, minor: int) -> str:
     return f"{major}.{minor}"
 
 
+PRUNED_THROUGH = "live_changes.pruned_through"  # meta key: the newest cursor retention has dropped
+
+
+class CursorExpired(ValidationError):
+    """A change cursor older than what the change log still keeps (``Repository.prune_changes``).
+
+    Changes after it may have been dropped: the reader must resync from the read endpoints (positions,
+    alerts, events) and follow from a fresh cursor. ``horizon`` is the newest dropped cursor.
+    """
+
+    def __init__(self, cursor: str, horizon: str) -> None:
+        self.cursor, self.horizon = cursor, horizon
+        reason = (
+            f"the change log no longer holds the changes after this cursor (pruned through {horizon}): "
+            "resync from the read endpoints, then follow from a fresh cursor"
+        )
+        super().__init__(reason, field="cursor", record=cursor)
+
+
+def check_horizon(cursor: str, horizon: bytes | None) -> None:
+    """Raise ``CursorExpired`` when ``cursor`` is older than the stored ``horizon`` (``PRUNED_THROUGH``).
+
+    Adapters read the horizon after the changes: a prune that removed any of them has moved it by then.
+    """
+    if horizon is not None and parse_cursor(cursor) < parse_cursor(horizon.decode()):
+        raise CursorExpired(cursor, horizon.decode())
+
+
 def nearest_rank(sorted_values: Sequence[float], p: float) -> float:
     """The nearest-rank ``p`` percentile of ascending ``sorted_values`` (SQL ``percentile_disc``)."""
     return sorted_values[max(0, math.ceil(p * len(sorted_values)) - 1)]
@@ -285,7 +313,17 @@ class Repository(Protocol):
         repeats nothing: a change is returned only once everything that could sort before it is
         committed. A position or alert changed again is returned once, in its newest state.
         Rows stored before the store had change cursors are not returned. A malformed cursor is a
-        ``ValidationError``.
+        ``ValidationError``; a cursor older than what ``prune_changes`` kept is ``CursorExpired``.
+        """
+        ...
+
+    def prune_changes(self, keep: int) -> int:
+        """Drop all but the newest ``keep`` (at least 1) changes of the log; return how many were dropped.
+
+        Retention of the live feed: the log otherwise keeps an entry per geofence event and per alert
+        forever. Afterwards ``changes_after`` any cursor older than the newest dropped one raises
+        ``CursorExpired`` (never a silent gap); later cursors lose nothing. On PostgreSQL only
+        changes every reader can already see are counted and dropped.
         """
         ...
 

@@ -33,6 +33,9 @@ class ReadThrough:
     def changes_after(self, cursor: str, limit: int = 500) -> list[Change]:
         return self.inner.changes_after(cursor, limit)
 
+    def prune_changes(self, keep: int) -> int:
+        return self.inner.prune_changes(keep)
+
     def latest_positions(self) -> list[Position]:
         return self.inner.latest_positions()
 

@@ -3,6 +3,8 @@
 The cursor is ``0.<seq>`` of the change log that migration 0005's triggers keep: SQLite commits
 one writer at a time and the log's numbers never repeat, so a reader that sees number n has seen
 every change numbered below it. One statement reads the log and what it points at (one snapshot).
+Retention (``prune_changes``) deletes the oldest entries and records the newest deleted number in
+``meta`` in the same transaction; readers check it after reading, so a prune is never a silent gap.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ import msgspec
 
 from cargotrail.contract.records import Alert, GeofenceEvent
 from cargotrail.errors import StoreError
-from store.base import AlertRow, AlertStatus, Change, Position, format_cursor, parse_cursor
+from store.base import (
+    PRUNED_THROUGH,
+    AlertRow,
+    AlertStatus,
+    Change,
+    Position,
+    check_horizon,
+    format_cursor,
+    parse_cursor,
+)
 
 _event = msgspec.json.Decoder(GeofenceEvent)
 _alert = msgspec.json.Decoder(Alert)
@@ -54,7 +65,7 @@ def _change(row: tuple[Any, ...]) -> Change:
 
 
 class SqliteChanges:
-    """``change_head`` and ``changes_after`` over ``self._db``."""
+    """``change_head``, ``changes_after`` and ``prune_changes`` over ``self._db``."""
 
     path: Path
     _db: sqlite3.Connection
@@ -70,7 +81,29 @@ class SqliteChanges:
         _, after = parse_cursor(cursor)
         try:
             rows = self._db.execute(_CHANGES, (after, max(1, limit))).fetchall()
+            horizon = self._db.execute("SELECT value FROM meta WHERE key = ?", (PRUNED_THROUGH,)).fetchone()
         except sqlite3.Error as exc:
             what = f"reading changes after {cursor}"
             raise StoreError(f"SQLite store {self.path}: {what} failed: {exc}") from exc
+        check_horizon(cursor, None if horizon is None else bytes(horizon[0]))
         return [_change(r) for r in rows]
+
+    def prune_changes(self, keep: int) -> int:
+        if keep < 1:
+            raise ValueError(f"prune_changes keeps at least 1 change, not {keep}")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")  # the write lock first: a concurrent prune waits its turn
+            with self._db:
+                row = self._db.execute(
+                    "SELECT seq FROM live_changes ORDER BY seq DESC LIMIT 1 OFFSET ?", (keep,)
+                ).fetchone()
+                if row is None:
+                    return 0
+                gone = self._db.execute("DELETE FROM live_changes WHERE seq <= ?", (row[0],)).rowcount
+                self._db.execute(
+                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (PRUNED_THROUGH, format_cursor(0, int(row[0])).encode()),
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"SQLite store {self.path}: pruning the change log failed: {exc}") from exc
+        return max(gone, 0)

@@ -3,6 +3,7 @@
 ``create_app(settings)`` opens the data directory's store (``cargotrail.wiring.open_store``) and reads
 the ledger on demand (the local ledger is re-read when its log grows, so a running pipeline's new
 anchors are seen). Store calls are serialised by a lock: one SQLite connection serves every request.
+While it serves, the live feed's change log is kept to a window (``services.api.retention``).
 Errors of cargotrail become JSON ``{"detail": reason}``: 503 when the store or ledger cannot be reached
 or is not set up, 500 otherwise.
 """
@@ -10,6 +11,7 @@ or is not set up, 500 otherwise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -22,6 +24,7 @@ from cargotrail.errors import CargotrailError, ConfigError, LedgerUnavailable, S
 from cargotrail.settings import Settings
 from services.api.live import LiveConfig, LiveHub
 from services.api.models import Health
+from services.api.retention import prune_periodically
 from services.api.tokens import TokenStore
 from store.base import Change, Repository
 
@@ -112,8 +115,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await app.state.live.stop()  # end the live streams, so that shutdown does not wait on them
+        ctx: ApiContext = app.state.ctx
+        keep = ctx.settings.live_retain_changes
+
+        def prune() -> int:
+            with ctx.lock:
+                return ctx.store.prune_changes(keep)
+
+        retention = asyncio.create_task(prune_periodically(prune, live.prune_s), name="cargotrail-retention")
+        try:
+            yield
+        finally:
+            retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await retention
+            await app.state.live.stop()  # end the live streams, so that shutdown does not wait on them
 
     app = FastAPI(
         lifespan=lifespan,

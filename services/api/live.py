@@ -5,7 +5,9 @@ from its cursor and hands each change to every subscriber whose filter takes it.
 holds at most ``queue_size`` changes: a client that cannot keep up is not buffered without bound, it
 is cut off (``overflowed``) after what it already has, and reconnects with its Last-Event-ID to
 catch up from the store. The poller runs while someone listens; errors of the store are retried
-(``StoreUnavailable`` is expected during outages) and never end the hub.
+(``StoreUnavailable`` is expected during outages) and never end the hub. Should retention prune the
+log past the hub's own cursor (a long outage, another API process pruning), every subscriber is ended
+as ``expired``: its client must resync from the read endpoints rather than miss changes silently.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from cargotrail.errors import CargotrailError
-from store.base import CHANGE_KINDS, Change, ChangeKind
+from store.base import CHANGE_KINDS, Change, ChangeKind, CursorExpired
 
 log = logging.getLogger("cargotrail.api.live")
 
@@ -35,9 +37,10 @@ class LiveConfig:
     page: int = 500
     retry_ms: int = 2000
     max_subscribers: int = 100
+    prune_s: float = 60.0  # how often the change log is cut back to ``Settings.live_retain_changes``
 
     def __post_init__(self) -> None:
-        for name in ("poll_s", "heartbeat_s"):
+        for name in ("poll_s", "heartbeat_s", "prune_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"LiveConfig.{name} must be positive")
         for name in ("queue_size", "page", "retry_ms", "max_subscribers"):
@@ -58,7 +61,7 @@ class Filter:
 
 
 class Subscriber:
-    """One client's bounded queue; ``None`` in it means the end (``overflowed`` says why)."""
+    """One client's bounded queue; ``None`` in it means the end (``overflowed`` or ``expired`` says why)."""
 
     def __init__(self, filter_: Filter, size: int, head: str) -> None:
         self.filter = filter_
@@ -66,6 +69,7 @@ class Subscriber:
         self.head = head  # the hub's cursor when this subscriber joined: later changes come queued
         self.queue: asyncio.Queue[Change | None] = asyncio.Queue(maxsize=size + 1)  # +1: the end marker
         self.overflowed = False
+        self.expired: CursorExpired | None = None
         self.ended = False
 
     def offer(self, change: Change) -> bool:
@@ -117,6 +121,9 @@ class LiveHub:
             if self._task is None or self._task.done():
                 self.cursor = await self._head()
                 self._task = asyncio.create_task(self._run(), name="cargotrail-live-hub")
+            elif self.cursor is None:  # the poller is starting over after an expiry
+                head = await self._head()
+                self.cursor = head if self.cursor is None else self.cursor
             assert self.cursor is not None
             sub = Subscriber(filter_, self.config.queue_size, self.cursor)
             self._subscribers.add(sub)
@@ -132,6 +139,13 @@ class LiveHub:
                 try:
                     await self._poll_once()
                     delay = self.config.poll_s
+                except CursorExpired as exc:  # pruned past our cursor: nobody can be served without a gap
+                    log.warning("live feed: %s; every client is told to resync", exc)
+                    for sub in list(self._subscribers):
+                        sub.expired = exc
+                        sub.end()
+                    self._subscribers.clear()
+                    self.cursor = None  # clients that join from now on start at the head again
                 except CargotrailError as exc:
                     delay = min(delay * 2, 10.0)
                     log.warning("live feed: reading the store failed (retrying in %.1f s): %s", delay, exc)
@@ -144,7 +158,8 @@ class LiveHub:
             self._subscribers.clear()
 
     async def _poll_once(self) -> None:
-        assert self.cursor is not None
+        if self.cursor is None:
+            self.cursor = await self._head()
         while True:
             changes = await self._fetch(self.cursor, self.config.page)
             for change in changes:

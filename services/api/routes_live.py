@@ -8,6 +8,10 @@ everything it missed, from the store, then the live changes: nothing is lost bet
 Quiet streams carry a ``: heartbeat`` comment every few seconds. A client too slow to keep up gets an
 ``overflow`` event and is disconnected (its queue is bounded); it resumes by reconnecting.
 ``follow=false`` returns what is after the cursor and closes (a catch-up without staying connected).
+The store keeps a window of recent changes (retention): resuming from a cursor older than that is
+answered 410 Gone, and a stream that retention overtakes gets a ``resync`` event and is closed. Either
+way the client reloads from the read endpoints (positions, alerts, events) and reconnects without
+Last-Event-ID (an ``EventSource`` must be recreated: it would resend the expired id).
 Integrators are refused (403): they ingest, they do not watch.
 """
 
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -28,7 +32,7 @@ from services.api.auth import AUTH_RESPONSES, Principal, can_read
 from services.api.live import Filter, HubFull, LiveHub, Subscriber
 from services.api.models import AlertRowOut, ErrorOut, GeofenceEventOut, PositionOut, from_struct
 from services.api.sse import MEDIA_TYPE, comment, frame
-from store.base import CHANGE_KINDS, CURSOR_PATTERN, Change, ChangeKind, parse_cursor
+from store.base import CHANGE_KINDS, CURSOR_PATTERN, Change, ChangeKind, CursorExpired, parse_cursor
 
 router = APIRouter(prefix="/v1", tags=["live"], responses=AUTH_RESPONSES)
 
@@ -38,7 +42,7 @@ EVENT_SCHEMA = {  # one event of the stream (OpenAPI before 3.2: ``schema`` desc
     "type": "object",
     "required": ["event", "data"],
     "properties": {
-        "event": {"enum": ["ready", *CHANGE_KINDS, "overflow"]},
+        "event": {"enum": ["ready", *CHANGE_KINDS, "overflow", "resync"]},
         "data": {"type": "string", "contentMediaType": "application/json"},
         "id": {"type": "string", "pattern": CURSOR_PATTERN, "description": "the change cursor"},
         "retry": {"description": "milliseconds a client waits before reconnecting"},
@@ -68,28 +72,53 @@ def hub_of(request: Request) -> LiveHub:
     return hub
 
 
-async def _events(
-    request: Request, hub: LiveHub, filter_: Filter, start: str, sub: Subscriber | None, catch_up: bool
-) -> AsyncIterator[bytes]:
-    """The stream: ``ready``, the catch-up from the store after ``start``, then ``sub``'s live changes."""
-    ctx, config = context(request), hub.config
+def resync_frame(exc: CursorExpired) -> bytes:
+    return frame(event="resync", data=json.dumps({"reason": exc.reason, "pruned_through": exc.horizon}))
+
+
+def fetcher(request: Request, hub: LiveHub) -> Callable[[str], Awaitable[list[Change]]]:
+    """One page of the store's changes after a cursor (in a worker thread, under the store's lock)."""
+    ctx, page = context(request), hub.config.page
 
     def fetch(cursor: str) -> list[Change]:
         with ctx.lock:
-            return ctx.store.changes_after(cursor, config.page)
+            return ctx.store.changes_after(cursor, page)
 
+    async def fetch_async(cursor: str) -> list[Change]:
+        return await asyncio.to_thread(fetch, cursor)
+
+    return fetch_async
+
+
+async def _events(
+    request: Request,
+    hub: LiveHub,
+    filter_: Filter,
+    start: str,
+    sub: Subscriber | None,
+    first: list[Change] | None,
+) -> AsyncIterator[bytes]:
+    """The stream: ``ready``, the catch-up after ``start`` (its ``first`` page read already, or no catch-up
+    when None), then ``sub``'s live changes; ``resync`` and the end if retention overtakes it."""
+    config, fetch = hub.config, fetcher(request, hub)
     try:
         cursor = start
         filters = {"kinds": sorted(filter_.kinds), "containers": sorted(filter_.containers or [])}
         ready = json.dumps({"cursor": cursor, "filters": filters})
         yield frame(retry_ms=config.retry_ms, id=cursor, event="ready", data=ready)
-        while catch_up and (page := await asyncio.to_thread(fetch, cursor)):
+        page = first or []
+        while page:
             for change in page:
                 if filter_.takes(change):
                     yield change_frame(change)
             cursor = page[-1].cursor
             if len(page) < config.page:
                 break
+            try:
+                page = await fetch(cursor)
+            except CursorExpired as exc:  # pruned while this client was catching up
+                yield resync_frame(exc)
+                return
         if sub is None:
             return
         last = parse_cursor(cursor)
@@ -100,7 +129,9 @@ async def _events(
                 yield comment("heartbeat")
                 continue
             if item is None:
-                if sub.overflowed:
+                if sub.expired is not None:
+                    yield resync_frame(sub.expired)
+                elif sub.overflowed:
                     reason = {"reason": f"more than {sub.size} changes waiting: reconnect with Last-Event-ID"}
                     yield frame(event="overflow", data=json.dumps(reason))
                 return
@@ -118,6 +149,11 @@ async def _events(
     responses={
         200: STREAM_DOC,
         400: {"model": ErrorOut, "description": "malformed Last-Event-ID or since"},
+        410: {
+            "model": ErrorOut,
+            "description": "Last-Event-ID or since is older than the changes the feed keeps: resync from "
+            "the read endpoints, then reconnect without it",
+        },
         503: {"model": ErrorOut, "description": "too many live clients, or the store is not set up"},
     },
 )
@@ -150,7 +186,9 @@ async def live(
     moved), `geofence` and `alert` (raised, or triaged: its row as it is now), with the JSON of the read
     endpoints; each `id` is a change cursor. Reconnect with `Last-Event-ID` (or `since`) to get what
     was missed first. `: heartbeat` comments keep quiet streams open; a client too slow for its bounded
-    queue gets `overflow` and is disconnected, to resume the same way. Operators, auditors, admins."""
+    queue gets `overflow` and is disconnected, to resume the same way. A cursor older than the changes
+    the store keeps is answered 410 (mid-stream: a `resync` event, then the end): reload from the read
+    endpoints and reconnect without Last-Event-ID. Operators, auditors, admins."""
     resume = last_event_id or since
     if resume is not None:
         try:
@@ -161,7 +199,7 @@ async def live(
     filter_ = Filter(
         kinds=frozenset(kinds or CHANGE_KINDS), containers=frozenset(container) if container else None
     )
-    hub, sub = hub_of(request), None
+    hub, sub, first = hub_of(request), None, None
     if follow:
         try:
             sub = await hub.subscribe(filter_)  # before the catch-up: what lands meanwhile is queued
@@ -170,6 +208,16 @@ async def live(
         start = resume if resume is not None else sub.head
     else:
         start = resume if resume is not None else await hub.head()
-    events = _events(request, hub, filter_, start, sub, catch_up=resume is not None)
+    if resume is not None:
+        try:  # the first page now, so that a cursor retention has dropped is a 410, not a stream
+            first = await fetcher(request, hub)(resume)
+        except BaseException as exc:
+            if sub is not None:
+                hub.unsubscribe(sub)
+            if isinstance(exc, CursorExpired):
+                source = "Last-Event-ID" if last_event_id else "since"
+                raise HTTPException(status_code=410, detail=f"{source} {resume!r}: {exc.reason}") from None
+            raise
+    events = _events(request, hub, filter_, start, sub, first)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(events, media_type=MEDIA_TYPE, headers=headers)

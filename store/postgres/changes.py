@@ -6,6 +6,10 @@ taken before its transaction commits, so a change numbered 7 may become visible 
 ended), in (transaction id, number) order, so nothing can later appear before a cursor already
 handed out. A long transaction anywhere on the server delays the feed (it holds xmin back); it
 never makes it skip. One statement reads the log and what it points at (one snapshot).
+
+Retention (``prune_changes``) deletes the oldest entries of ended transactions and records the newest
+deleted cursor in ``meta`` in the same transaction; readers read it after the changes (a later
+snapshot), so a prune that removed any of them is always noticed.
 """
 
 from __future__ import annotations
@@ -15,7 +19,16 @@ from typing import Any
 import msgspec
 
 from cargotrail.contract.records import Alert, GeofenceEvent
-from store.base import AlertRow, AlertStatus, Change, Position, format_cursor, parse_cursor
+from store.base import (
+    PRUNED_THROUGH,
+    AlertRow,
+    AlertStatus,
+    Change,
+    Position,
+    check_horizon,
+    format_cursor,
+    parse_cursor,
+)
 from store.postgres.connect import Connected
 
 _event = msgspec.json.Decoder(GeofenceEvent)
@@ -32,6 +45,13 @@ _CHANGES = (
     "LEFT JOIN alerts a ON c.kind = 'alert' AND a.alert_id = c.key "
     "ORDER BY c.txid, c.seq"
 )
+_CUT = (
+    "SELECT l.txid::text::bigint, l.seq FROM live_changes l "
+    "WHERE l.txid < pg_snapshot_xmin(pg_current_snapshot()) "
+    "ORDER BY l.txid DESC, l.seq DESC OFFSET %s LIMIT 1"
+)
+_HORIZON = "SELECT value FROM meta WHERE key = %s"
+_PRUNE_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':live_changes.prune'))"
 
 
 def _change(row: tuple[Any, ...]) -> Change:
@@ -86,4 +106,25 @@ class Changes(Connected):
         rows = self._read(
             f"reading changes after {cursor}", _CHANGES, {"t": str(txid), "s": seq, "n": max(1, limit)}
         )
+        horizon = self._read("reading the change log's horizon", _HORIZON, [PRUNED_THROUGH])
+        check_horizon(cursor, bytes(horizon[0][0]) if horizon else None)
         return [_change(r) for r in rows]
+
+    def prune_changes(self, keep: int) -> int:
+        if keep < 1:
+            raise ValueError(f"prune_changes keeps at least 1 change, not {keep}")
+        with self._write("pruning the change log") as conn:
+            conn.execute(_PRUNE_LOCK)  # one pruner at a time: the horizon only moves forward
+            conn.execute("SET LOCAL lock_timeout = '5s'")  # a row a writer holds: give up, prune later
+            cut = conn.execute(_CUT, [keep]).fetchone()
+            if cut is None:
+                return 0
+            txid, seq = int(cut[0]), int(cut[1])
+            gone = conn.execute(
+                "DELETE FROM live_changes WHERE (txid, seq) <= (%s::text::xid8, %s)", [str(txid), seq]
+            ).rowcount
+            conn.execute(
+                "INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [PRUNED_THROUGH, format_cursor(txid, seq).encode()],
+            )
+        return max(gone, 0)

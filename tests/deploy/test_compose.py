@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer
 import yaml
 
@@ -50,24 +51,86 @@ def option_envvars(command: Any) -> dict[str, Any]:
     return out
 
 
-def convert(option: Any, value: str) -> Any:
-    """The value as the option reads it: its default's type, within its ``min``/``max`` if any."""
-    parsed = type(option.default)(value)
-    assert option.min is None or parsed >= option.min, f"{option.envvar}={value} is below {option.min}"
-    assert option.max is None or parsed <= option.max, f"{option.envvar}={value} is above {option.max}"
-    return parsed
+def parsed(name: str, svc: dict[str, Any]) -> dict[str, Any]:
+    """The options of the service's cargotrail command as the CLI itself parses them from the command's
+    arguments and the service's environment, without running it: an unknown option, a value of the
+    wrong type or out of range fails naming the service."""
+    command = command_of(svc)
+    assert command is not None, f"{name} runs no cargotrail command"
+    env = env_of(svc)
+    with pytest.MonkeyPatch.context() as mp:
+        for var in option_envvars(command):  # only the service's own values, not this test's environment
+            if var in env and not env[var].startswith("${"):  # interpolated: the deployment's to give
+                mp.setenv(var, env[var])
+            else:
+                mp.delenv(var, raising=False)
+        args = [str(a) for a in svc["command"][2:]]
+        try:
+            ctx = command.make_context(f"cargotrail {svc['command'][1]}", args)
+        except Exception as exc:  # click's usage errors: say which service
+            raise AssertionError(f"{name}: {exc}") from exc
+    return dict(ctx.params)
 
 
-def test_every_cargotrail_variable_is_one_the_code_reads_and_parses():
-    for name, svc in compose()["services"].items():
+def cargotrail_services() -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in compose()["services"].items() if command_of(s) is not None}
+
+
+def test_every_command_option_and_variable_is_one_the_code_accepts():
+    services = cargotrail_services()
+    assert {"control-tower", "api", "ingest", "ingest-kafka", "kafka-run", "report"} <= set(services)
+    for name, svc in services.items():
+        parsed(name, svc)
         env, options = env_of(svc), option_envvars(command_of(svc))
-        for key, value in env.items():
-            if key in options:  # the service's command reads it: it must convert (type, range)
-                if not value.startswith("${"):
-                    convert(options[key], value)
-            elif key.startswith("CARGOTRAIL_"):
+        for key in env:
+            if key.startswith("CARGOTRAIL_") and key not in options:
                 assert key.removeprefix("CARGOTRAIL_") in ENV_NAMES, f"{name}: {key} is read by nobody"
         Settings.from_env(env)  # raises ConfigError on a malformed value
+
+
+def test_an_option_or_value_the_code_does_not_accept_is_caught():
+    with pytest.raises(AssertionError, match="ingest"):
+        parsed("ingest", {"command": ["cargotrail", "ingest-server", "--nmea-tcp", "ten"]})
+    with pytest.raises(AssertionError, match="No such option"):
+        parsed("direct", {"command": ["cargotrail", "ingest-kafka", "--bootstrap-servers", "kafka:9092"]})
+    with pytest.raises(AssertionError, match=r"0\.05"):
+        parsed("api", {"command": ["cargotrail", "api"], "environment": {"CARGOTRAIL_API_LIVE_POLL_S": "0"}})
+
+
+def kafka_address() -> str:
+    """The address compose's Kafka advertises to the other services."""
+    listeners = env_of(compose()["services"]["kafka"])["KAFKA_ADVERTISED_LISTENERS"]
+    return next(v.split("://", 1)[1] for v in listeners.split(",") if v.startswith("PLAINTEXT://"))
+
+
+def test_ingest_sends_to_the_compose_kafka_and_publishes_its_ports():
+    services = compose()["services"]
+    ingest, mosquitto = services["ingest"], services["mosquitto"]
+    value = parsed("ingest", ingest)
+    assert value["kafka"] == kafka_address()
+    assert ingest["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert value["host"] == "0.0.0.0"
+    for port in (value["port"], value["nmea_tcp"]):
+        assert f"127.0.0.1:{port}:{port}" in ingest["ports"]
+    assert value["nmea_device"], "an NMEA stream is bound to one device"
+    # MQTT: the compose broker, with its user and password.
+    assert value["mqtt"] == "mosquitto:1883" and "127.0.0.1:1883:1883" in mosquitto["ports"]
+    assert ingest["depends_on"]["mosquitto"]["condition"] == "service_healthy"
+    broker = env_of(mosquitto)
+    assert value["mqtt_user"] == broker["MQTT_USER"]
+    assert env_of(ingest)["MQTT_PASSWORD"] == broker["MQTT_PASSWORD"]
+    assert f"http://127.0.0.1:{value['port']}/healthz" in " ".join(ingest["healthcheck"]["test"])
+
+
+def test_kafka_direct_ingest_reads_the_compose_kafka_with_the_runtimes_topics():
+    services = compose()["services"]
+    direct = services["ingest-kafka"]
+    assert parsed("ingest-kafka", direct)["bootstrap"] == kafka_address()
+    assert direct["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert env_of(services["kafka-run"])["CARGOTRAIL_KAFKA_BOOTSTRAP"] == kafka_address()
+    # Every service on Kafka agrees on the topic namespace and partition count (topics are made once).
+    on_kafka = [Settings.from_env(env_of(services[n])) for n in ("ingest", "ingest-kafka", "kafka-run")]
+    assert len({(s.kafka_prefix, s.kafka_partitions) for s in on_kafka}) == 1
 
 
 def test_the_api_serves_the_control_towers_store_on_its_published_port(tmp_path):
@@ -75,8 +138,7 @@ def test_the_api_serves_the_control_towers_store_on_its_published_port(tmp_path)
 
     services = compose()["services"]
     api, tower = services["api"], services["control-tower"]
-    env, options = env_of(api), option_envvars(command_of(api))
-    value = {options[k].name: convert(options[k], v) for k, v in env.items() if k in options}
+    env, value = env_of(api), parsed("api", api)
     port = value["port"]
     assert value["host"] == "0.0.0.0" and f"127.0.0.1:{port}:{port}" in api["ports"]
     assert f"http://127.0.0.1:{port}/health" in " ".join(api["healthcheck"]["test"])
@@ -142,6 +204,7 @@ def test_settings_read_every_declared_variable():
                 "cc",
                 "M=/c",
                 "4",
+                "1000",
             ],
             strict=True,
         )
@@ -162,6 +225,7 @@ def test_settings_read_every_declared_variable():
         s.kafka_partitions,
         (s.fabric_peer, s.fabric_tls_ca, s.fabric_msp_id, s.fabric_msp_dir, s.fabric_channel),
         (s.fabric_chaincode, s.fabric_org_cas, s.fabric_timeout_s),
+        s.live_retain_changes,
     ) == (
         "/x",
         7,
@@ -177,4 +241,5 @@ def test_settings_read_every_declared_variable():
         3,
         ("p:1", "/ca", "M", "/msp", "ch"),
         ("cc", "M=/c", 4.0),
+        1000,
     )
