@@ -1,0 +1,81 @@
+"""The Zones page's maps: a pydeck view of the zones, and a Leaflet (folium) map to draw a new one on.
+
+Viewing uses pydeck like every other page (it draws offline); drawing needs
+Leaflet.draw, which folium ships as its Draw plugin and streamlit-folium
+returns to Python as GeoJSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import folium
+import pydeck as pdk
+from folium.plugins import Draw
+
+from dashboards.tower_view import zone_layer
+from dashboards.zones_view import TYPE_COLOURS, map_geojson
+from geofence.zones import Zone
+
+# What a zone may be drawn as: a polygon, a rectangle, a circle (radius in metres) or a corridor line.
+DRAW_OPTIONS = {
+    "polyline": True,
+    "polygon": True,
+    "rectangle": True,
+    "circle": True,
+    "marker": False,
+    "circlemarker": False,
+}
+
+
+def view_state(zones: Sequence[Zone], selected: str | None) -> pdk.ViewState:
+    """Centred on the selected zone, zoomed to its size; else the whole world."""
+    zone = next((z for z in zones if z.zone_id == selected), None)
+    if zone is None:
+        return pdk.ViewState(latitude=25, longitude=40, zoom=1.3)
+    minx, miny, maxx, maxy = zone.geometry.bounds
+    span = max(maxx - minx, maxy - miny, 1e-4)
+    zoom = max(1.0, min(15.0, 8.5 - 1.44 * math.log(span)))
+    return pdk.ViewState(latitude=(miny + maxy) / 2, longitude=(minx + maxx) / 2, zoom=zoom)
+
+
+def zones_deck(
+    zones: Sequence[Zone], *, include_corridors: bool, selected: str | None, style: str
+) -> pdk.Deck:
+    layer = zone_layer(zones, include_corridors=include_corridors, selected=selected)
+    layer.pickable = True
+    return pdk.Deck(
+        layers=[layer],
+        initial_view_state=view_state(zones, selected),
+        map_style=style,
+        tooltip={"text": "{id}\n{name}\ntype: {type}"},
+    )
+
+
+def draw_map(zones: Sequence[Zone], selected: str | None) -> folium.Map:
+    """A Leaflet map with the zones (corridors left out: too many to draw over) and the Draw toolbar."""
+    view = view_state(zones, selected)
+    m = folium.Map(
+        location=[view.latitude, view.longitude], zoom_start=round(view.zoom or 2), tiles="OpenStreetMap"
+    )
+    doc = map_geojson(zones, include_corridors=False, selected=selected)
+    if doc["features"]:
+        folium.GeoJson(
+            doc,
+            name="zones",
+            style_function=lambda f: {
+                "fillColor": _hex(TYPE_COLOURS[f["properties"]["type"]]),
+                "color": "#3c78c8",
+                "weight": 1,
+                "fillOpacity": 0.3,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["id", "type"]),
+        ).add_to(m)
+    draw = Draw(draw_options=DRAW_OPTIONS, edit_options={"edit": False, "remove": True})  # type: ignore[no-untyped-call]
+    draw.add_to(m)
+    return m
+
+
+def _hex(rgba: list[int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgba[:3])
