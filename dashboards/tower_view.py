@@ -76,10 +76,10 @@ def port_area(zones: Sequence[Zone]) -> shapely.Geometry | None:
 def apply_filters(frame: pd.DataFrame, filters: Filters, zones_by_id: dict[str, Zone]) -> pd.DataFrame:
     keep = frame["status"].isin(filters.statuses).to_numpy()
     if filters.carriers:
-        keep &= frame["carrier"].isin(filters.carriers).to_numpy()
+        keep = keep & frame["carrier"].isin(filters.carriers).to_numpy()
     if filters.zone_id is not None:
         zone = zones_by_id.get(filters.zone_id)
-        keep &= inside(frame, zone.geometry if zone else None)
+        keep = keep & inside(frame, zone.geometry if zone else None)
     return frame[keep]
 
 
