@@ -102,7 +102,7 @@ def test_the_track_plays_back(seeded, monkeypatch):
     assert layers["travelled"] == []  # nothing travelled at the first fix
     assert len(layers["ahead"][0]["path"]) > 1 and len(layers["here"]) == 1
     at.toggle(key="playing").set_value(True).run()
-    assert at.slider(key="playback_step").value > 0  # playing moves forward
+    assert int(at.slider(key="playback_step").value) > 0  # playing moves forward
 
 
 def test_the_audit_page_names_who_endorsed_a_batch(seeded, monkeypatch):

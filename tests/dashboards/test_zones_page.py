@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -14,7 +15,7 @@ from store.sqlite import SqliteStore
 from tests.dashboards.conftest import APP
 
 pytestmark = pytest.mark.usefixtures("fresh_streamlit_caches")
-GATE = {
+GATE: dict[str, Any] = {
     "type": "Feature",
     "properties": {
         "id": "TEST-GATE",
