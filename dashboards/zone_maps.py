@@ -7,13 +7,13 @@ returns to Python as GeoJSON.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import folium
 import pydeck as pdk
 from folium.plugins import Draw
 
+from dashboards.mapview import WORLD, fitted_view
 from dashboards.tower_view import zone_layer
 from dashboards.zones_view import TYPE_COLOURS, map_geojson
 from geofence.zones import Zone
@@ -33,11 +33,8 @@ def view_state(zones: Sequence[Zone], selected: str | None) -> pdk.ViewState:
     """Centred on the selected zone, zoomed to its size; else the whole world."""
     zone = next((z for z in zones if z.zone_id == selected), None)
     if zone is None:
-        return pdk.ViewState(latitude=25, longitude=40, zoom=1.3)
-    minx, miny, maxx, maxy = zone.geometry.bounds
-    span = max(maxx - minx, maxy - miny, 1e-4)
-    zoom = max(1.0, min(15.0, 8.5 - 1.44 * math.log(span)))
-    return pdk.ViewState(latitude=(miny + maxy) / 2, longitude=(minx + maxx) / 2, zoom=zoom)
+        return WORLD
+    return fitted_view(*zone.geometry.bounds)
 
 
 def zones_deck(

@@ -26,6 +26,7 @@ from dashboards.container_view import (
     track_frame,
     visits,
 )
+from dashboards.mapview import fitted_view
 from dashboards.playback_view import next_step, playback_layers, step_label, steps
 from dashboards.records import decode
 from dashboards.roles import may_verify
@@ -67,8 +68,7 @@ def playback() -> None:
         state["playback_step"] = next_step(state["playback_step"], count, max(1, count // 60))
     step = int(st.slider("Playback", 0, count - 1, key="playback_step", format="step %d")) if count > 1 else 0
     st.caption(f"{step_label(frames, step)} · fix {step + 1} of {count} shown (of {len(track)} in the track)")
-    here = frames.iloc[step]
-    view = pdk.ViewState(latitude=float(here["lat"]), longitude=float(here["lon"]), zoom=3)
+    view = fitted_view(track["lon"].min(), track["lat"].min(), track["lon"].max(), track["lat"].max())
     deck = pdk.Deck(layers=playback_layers(track, frames, step), initial_view_state=view, map_style=MAP_STYLE)
     st.pydeck_chart(deck, height=360)
 

@@ -87,6 +87,10 @@ def page(server) -> Iterator[Page]:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
         tab.set_default_timeout(WAIT_MS)
+        # The server's first session registers the pages (st.navigation) and drops a widget change made
+        # during it; open it once so that every test starts in a settled app.
+        tab.goto(server)
+        visible(tab, "Containers tracked")
         yield tab
         browser.close()
 
@@ -140,3 +144,68 @@ def test_the_feeds(page, server):
     visible(page, "Devices per source")
     visible(page, "Dead-letter queue")
     page.screenshot(path=SHOTS / "feeds.png", full_page=True)
+
+
+def as_role(page: Page, server: str, title: str, role: str, name: str) -> None:
+    """Sign in on the sidebar (name and role stand in for the API token), then open the page ``title``.
+
+    Through the sidebar's link, not a new URL: a page load is a new session, which forgets the role.
+    """
+    page.goto(server)
+    visible(page, "Containers tracked")
+    idle(page)
+    page.get_by_role("combobox", name="Role").click()
+    page.get_by_role("option", name=role, exact=True).click()
+    idle(page)
+    expect(page.get_by_role("combobox", name="Role")).to_have_value(role)
+    page.get_by_label("Operator name").fill(name)
+    page.get_by_label("Operator name").press("Enter")
+    idle(page)
+    page.get_by_test_id("stSidebar").get_by_role("link", name=title).click()
+
+
+def idle(page: Page) -> None:
+    """Wait until the app has finished its rerun (Streamlit shows a status widget while it runs)."""
+    page.wait_for_timeout(1000)  # let the rerun begin: the status widget appears only once it has
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=WAIT_MS)
+
+
+def test_an_admin_uploads_a_zone_and_sees_it_listed(page, server, tmp_path):
+    zone = {
+        "type": "Feature",
+        "properties": {"id": "BROWSER-GATE", "name": "Browser gate", "type": "customs", "radius_m": 400},
+        "geometry": {"type": "Point", "coordinates": [4.05, 51.95]},
+    }
+    upload = tmp_path / "gate.geojson"
+    upload.write_text(json.dumps(zone))
+    as_role(page, server, "Zones", "admin", "Ada Admin")
+    visible(page, "Upload GeoJSON")
+    page.locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_role("button", name="Save 1 uploaded zones").click()
+    visible(page, "Saved 1 of 1 zones (BROWSER-GATE) by Ada Admin.")
+    page.locator(".st-key-zone_choice input").fill("BROWSER-GATE")
+    page.get_by_role("option", name="BROWSER-GATE").click()
+    visible(page, "circle, radius 400 m")
+    page.screenshot(path=SHOTS / "zones-admin.png", full_page=True)
+
+
+def test_an_operator_sees_the_zones_without_edit_controls(page, server):
+    as_role(page, server, "Zones", "operator", "Olu Operator")
+    visible(page, "only an admin creates, edits or deletes them")
+    expect(page.get_by_text("Upload GeoJSON")).to_have_count(0)
+    expect(page.locator("input[type=file]")).to_have_count(0)
+    page.screenshot(path=SHOTS / "zones-operator.png", full_page=True)
+
+
+def test_the_container_track_plays_back(page, server, data_dir):
+    number = SqliteStore(data_dir / "cargotrail.sqlite").latest_positions()[0].container_id
+    page.goto(f"{server}/container?container={number}")
+    visible(page, "Play the track")
+    first = page.get_by_text(" shown (of ").first.inner_text()
+    page.get_by_role("slider").first.focus()
+    page.keyboard.press("Home")
+    visible(page, "fix 1 of")
+    page.get_by_text("Play the track").click()
+    expect(page.get_by_text("fix 1 of")).to_have_count(0, timeout=WAIT_MS)  # the step moves on by itself
+    assert page.get_by_text(" shown (of ").first.inner_text() != first
+    page.screenshot(path=SHOTS / "container-playback.png", full_page=True)
