@@ -23,7 +23,7 @@ import shapely
 from cargotrail.contract.records import ZoneType
 from dashboards.carriers import carrier_of
 from dashboards.data import SEVERITY_ORDER, STATUS_COLOURS
-from dashboards.mapview import WORLD
+from dashboards.mapview import WORLD, CompactDeck
 from dashboards.zones_view import map_geojson
 from geofence.zones import Zone
 from store.base import AlertRow, AlertStatus, Position
@@ -160,7 +160,7 @@ def zone_layer(zones: Sequence[Zone], *, include_corridors: bool, selected: str 
 
 
 def tower_deck(layers: list[pdk.Layer], map_style: str) -> pdk.Deck:
-    return pdk.Deck(
+    return CompactDeck(
         layers=layers,
         initial_view_state=WORLD,
         map_style=map_style,

@@ -13,7 +13,7 @@ import folium
 import pydeck as pdk
 from folium.plugins import Draw
 
-from dashboards.mapview import WORLD, fitted_view
+from dashboards.mapview import WORLD, CompactDeck, fitted_view
 from dashboards.tower_view import zone_layer
 from dashboards.zones_view import TYPE_COLOURS, map_geojson
 from geofence.zones import Zone
@@ -42,7 +42,7 @@ def zones_deck(
 ) -> pdk.Deck:
     layer = zone_layer(zones, include_corridors=include_corridors, selected=selected)
     layer.pickable = True
-    return pdk.Deck(
+    return CompactDeck(
         layers=[layer],
         initial_view_state=view_state(zones, selected),
         map_style=style,

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+import shapely
 
 from cargotrail.contract.records import ZoneType
 from cargotrail.errors import ZoneError
-from geofence.zones import Zone, zones_from_geojson, zones_to_geojson
+from geofence.zones import Zone, ZoneGeometry, zones_from_geojson, zones_to_geojson
 from store.base import ZoneChange
 
 ZONE_COLUMNS = ["zone", "name", "type", "shape", "dwell threshold (h)", "UN/LOCODE", "area (km²)"]
@@ -30,6 +32,7 @@ TYPE_COLOURS: dict[str, list[int]] = {  # RGBA fill, one per ZoneType
     "restricted": [210, 40, 50, 80],
     "corridor": [120, 120, 120, 25],
 }
+MAP_DECIMALS = 5  # ~1 m: plenty for drawing a zone, and a third of the bytes of full precision
 _KM2_PER_DEG2 = (math.pi * 6371.0088 / 180.0) ** 2
 
 
@@ -74,7 +77,8 @@ def map_geojson(
     zones: Sequence[Zone], *, include_corridors: bool = True, selected: str | None = None
 ) -> dict[str, Any]:
     """The zones as a FeatureCollection for the map, each with its fill colour (the selected one stronger)."""
-    doc = zones_to_geojson([z for z in zones if include_corridors or z.zone_type is not ZoneType.CORRIDOR])
+    shown = [z for z in zones if include_corridors or z.zone_type is not ZoneType.CORRIDOR]
+    doc = zones_to_geojson([replace(z, geometry=_rounded(z.geometry)) for z in shown])
     for feature in doc["features"]:
         props = feature["properties"]
         fill = list(TYPE_COLOURS[props["type"]])
@@ -82,6 +86,11 @@ def map_geojson(
             fill[3] = 170
         props["fill"] = fill
     return doc
+
+
+def _rounded(geometry: ZoneGeometry) -> ZoneGeometry:
+    """Coordinates to ``MAP_DECIMALS`` places: the map is drawn, not tested, from them."""
+    return shapely.transform(geometry, lambda xy: xy.round(MAP_DECIMALS))
 
 
 def parse_upload(data: bytes) -> tuple[list[Zone], str]:

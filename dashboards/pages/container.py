@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import pydeck as pdk
 import streamlit as st
 
 from cargotrail.audit import export_bundle, verify_record
@@ -26,7 +25,7 @@ from dashboards.container_view import (
     track_frame,
     visits,
 )
-from dashboards.mapview import fitted_view
+from dashboards.mapview import CompactDeck, fitted_view
 from dashboards.playback_view import next_step, playback_layers, step_label, steps
 from dashboards.records import decode
 from dashboards.roles import may_verify
@@ -69,7 +68,9 @@ def playback() -> None:
     step = int(st.slider("Playback", 0, count - 1, key="playback_step", format="step %d")) if count > 1 else 0
     st.caption(f"{step_label(frames, step)} · fix {step + 1} of {count} shown (of {len(track)} in the track)")
     view = fitted_view(track["lon"].min(), track["lat"].min(), track["lon"].max(), track["lat"].max())
-    deck = pdk.Deck(layers=playback_layers(track, frames, step), initial_view_state=view, map_style=MAP_STYLE)
+    deck = CompactDeck(
+        layers=playback_layers(track, frames, step), initial_view_state=view, map_style=MAP_STYLE
+    )
     st.pydeck_chart(deck, height=360)
 
 
