@@ -24,6 +24,7 @@ import json
 import sqlite3
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ from cargotrail.contract.records import Reading
 from cargotrail.settings import Settings
 from cargotrail.wiring import ZONES_FILE
 from dashboards.container_view import track_frame
-from dashboards.data import kpis, positions_frame, worst_open_severity, zone_layers_data
+from dashboards.data import positions_frame, worst_open_severity
 from dashboards.mapview import CompactDeck
 from dashboards.playback_view import playback_layers, steps
 from dashboards.tower_view import (
@@ -53,6 +54,7 @@ from dashboards.tower_view import (
 )
 from dashboards.zones_view import zones_in_force
 from geofence.zones import load_zones_file
+from store.base import AlertStatus
 from store.sqlite import SqliteStore
 
 LONG_TRACK_FIXES = 43_200  # 30 days at one fix a minute
@@ -124,11 +126,13 @@ def main() -> None:
         repo.counts()
         return tower_deck([drawn, *status_layers(shown)], "light").to_json().encode()
 
-    def before() -> bytes:  # the refresh as it was before this change
+    def before() -> bytes:  # the refresh as it was before this change (its KPIs, then the map)
         positions, alerts = repo.latest_positions(), repo.alerts(limit=5000)
-        kpis(repo, positions, alerts)
+        repo.counts()
+        Counter(r.alert.severity.value for r in alerts if r.status is not AlertStatus.RESOLVED)
         frame = positions_frame(positions, worst_open_severity(alerts))
-        zone_data = zone_layers_data(file_doc, include_corridors=False)
+        features = [f for f in file_doc["features"] if f["properties"]["type"] != "corridor"]
+        zone_data = {"type": "FeatureCollection", "features": features}
         layers = [
             pdk.Layer(
                 "GeoJsonLayer", zone_data, stroked=True, filled=True, get_fill_color=[60, 120, 200, 40]
