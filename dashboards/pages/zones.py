@@ -112,7 +112,8 @@ with upload_tab:
 with draw_tab:
     st.caption(
         "Draw a polygon, rectangle, circle or line (a corridor) with the toolbar, then name it. "
-        "An existing id replaces that zone's shape."
+        "An existing id replaces that zone's shape. The drawing map loads Leaflet from its CDN: "
+        "on a browser without internet access, upload GeoJSON instead."
     )
     drawn = st_folium(
         draw_map(zone_list, chosen),

@@ -20,6 +20,8 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from cargotrail.audit import export_bundle
+from dashboards.carriers import carrier_of
+from dashboards.endorsements import key_fingerprint
 from ledger.local import LocalLedger
 from store.sqlite import SqliteStore
 from tests.dashboards.conftest import APP, seed
@@ -209,3 +211,26 @@ def test_the_container_track_plays_back(page, server, data_dir):
     expect(page.get_by_text("fix 1 of")).to_have_count(0, timeout=WAIT_MS)  # the step moves on by itself
     assert page.get_by_text(" shown (of ").first.inner_text() != first
     page.screenshot(path=SHOTS / "container-playback.png", full_page=True)
+
+
+def test_the_audit_page_names_who_endorsed_a_batch(page, server, data_dir):
+    fingerprint = key_fingerprint(LocalLedger(data_dir / "ledger").public_key_pem)
+    page.goto(f"{server}/audit")
+    visible(page, "Endorsing organisations")
+    page.get_by_role("button", name="Check who endorsed it").click()
+    visible(page, f"endorsed by local ledger signer · Ed25519 {fingerprint}")
+    page.screenshot(path=SHOTS / "audit-endorsers.png", full_page=True)
+
+
+def test_the_tower_filters_by_carrier(page, server, data_dir):
+    boxes = SqliteStore(data_dir / "cargotrail.sqlite").latest_positions()
+    msc = [p for p in boxes if carrier_of(p.container_id) == "MSC"]
+    page.goto(server)
+    visible(page, "Containers tracked")
+    idle(page)
+    page.get_by_role("combobox", name="Carrier").click()
+    page.get_by_role("option", name="MSC", exact=True).click()
+    page.keyboard.press("Escape")
+    tracked = page.get_by_test_id("stMetric").filter(has_text="Containers tracked")
+    expect(tracked.get_by_test_id("stMetricValue")).to_have_text(str(len(msc)), timeout=WAIT_MS)
+    page.screenshot(path=SHOTS / "tower-carrier.png", full_page=True)
