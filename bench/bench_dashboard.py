@@ -113,7 +113,8 @@ def main() -> None:
     args = ap.parse_args()
     seed(args.data_dir, args.containers, args.hours, args.fresh)
     repo = SqliteStore(args.data_dir / "cargotrail.sqlite")
-    zones, _ = zones_in_force(repo.zones(), load_zones_file(args.data_dir / ZONES_FILE))
+    edited = bool(repo.zone_log(limit=1))
+    zones, _ = zones_in_force(repo.zones(), load_zones_file(args.data_dir / ZONES_FILE), edited=edited)
     zones_by_id = {z.zone_id: z for z in zones}
     ports = port_area(zones)  # once per page run, outside the fragment
     drawn = zone_layer(zones, include_corridors=False, selected=None)

@@ -53,8 +53,8 @@ def file_zones(s: Settings) -> list[Zone]:
 
 
 def zones(s: Settings, repo: Repository) -> tuple[list[Zone], str]:
-    """The zones in force and where they come from (``store`` once an admin saved any, else ``file``)."""
-    return zones_in_force(repo.zones(), file_zones(s))
+    """The zones in force and where they come from (``store`` once an admin changed any, else ``file``)."""
+    return zones_in_force(repo.zones(), file_zones(s), edited=bool(repo.zone_log(limit=1)))
 
 
 def org_cas(s: Settings) -> dict[str, bytes] | None:

@@ -1,7 +1,7 @@
 """What the Zones page shows and accepts: the zone list, uploaded GeoJSON, drawn shapes (no Streamlit here).
 
-Zones come from the store once an admin has saved any; until then from the
-run's zones file (the first save copies those into the store, so nothing is
+Zones come from the store once an admin has changed any; until then from the
+run's zones file (the first change copies those into the store, so nothing is
 lost and every later change is logged).
 """
 
@@ -36,9 +36,13 @@ MAP_DECIMALS = 5  # ~1 m: plenty for drawing a zone, and a third of the bytes of
 _KM2_PER_DEG2 = (math.pi * 6371.0088 / 180.0) ** 2
 
 
-def zones_in_force(saved: list[Zone], from_file: list[Zone]) -> tuple[list[Zone], str]:
-    """The zones to show and where they come from (``store`` or ``file``)."""
-    return (saved, "store") if saved else (from_file, "file")
+def zones_in_force(saved: list[Zone], from_file: list[Zone], *, edited: bool) -> tuple[list[Zone], str]:
+    """The zones to show and where they come from: the store once any zone was edited, else the file.
+
+    ``edited`` (the store's zone log is not empty) keeps the store in force even after every zone in
+    it was deleted: the run's file must not come back.
+    """
+    return (saved, "store") if saved or edited else (from_file, "file")
 
 
 def shape_of(zone: Zone) -> str:
