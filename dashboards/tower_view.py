@@ -20,8 +20,8 @@ import pandas as pd
 import pydeck as pdk
 import shapely
 
+from cargotrail.contract.carriers import carrier_of
 from cargotrail.contract.records import ZoneType
-from dashboards.carriers import carrier_of
 from dashboards.data import SEVERITY_ORDER, STATUS_COLOURS
 from dashboards.mapview import WORLD, CompactDeck
 from dashboards.zones_view import map_geojson

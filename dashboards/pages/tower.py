@@ -10,7 +10,7 @@ import time
 
 import streamlit as st
 
-from dashboards.carriers import CARRIER_PREFIXES
+from cargotrail.contract.carriers import CARRIER_PREFIXES
 from dashboards.common import MAP_STYLE, require_reader, settings, store, zones
 from dashboards.data import alerts_frame, worst_open_severity
 from dashboards.tower_view import (

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from cargotrail.audit import export_bundle
-from dashboards.carriers import carrier_of
+from cargotrail.contract.carriers import carrier_of
 from dashboards.endorsements import key_fingerprint
 from ledger.local import LocalLedger
 from store.sqlite import SqliteStore

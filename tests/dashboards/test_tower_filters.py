@@ -8,8 +8,8 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
+from cargotrail.contract.carriers import CARRIER_PREFIXES
 from cargotrail.wiring import ZONES_FILE
-from dashboards.carriers import CARRIER_PREFIXES
 from dashboards.endorsements import key_fingerprint
 from geofence.zones import load_zones_file
 from ledger.local import LocalLedger

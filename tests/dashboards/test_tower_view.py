@@ -1,4 +1,4 @@
-"""The control tower's pure logic (dashboards/tower_view.py, carriers): fleet, filters, KPIs, layers."""
+"""The control tower's pure logic (dashboards/tower_view.py): fleet, filters, KPIs, layers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from shapely.geometry import Polygon
 
 from cargotrail.contract.records import ZoneType
 from dashboards import tower_view
-from dashboards.carriers import carrier_of
 from geofence.zones import Zone, circle_zone
 from store.base import Position
 
@@ -29,12 +28,6 @@ FLEET = [
     pos("ABCU0000001", 5.0, 5.0),  # at sea, owner unknown
 ]
 WORST = {"MAEU1234567": "critical", "HLXU1234560": "low"}
-
-
-def test_carriers_by_owner_code():
-    assert carrier_of("MSCU1234565") == carrier_of("MEDU1234565") == "MSC"
-    assert carrier_of("maeu1234567") == "Maersk"
-    assert carrier_of("ABCU0000001") == "other (ABC)"
 
 
 def test_the_fleet_and_its_filters():

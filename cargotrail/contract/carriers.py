@@ -1,8 +1,8 @@
-"""Carriers by ISO 6346 owner code (the BIC prefix: the three letters before the category letter).
+"""Ocean carriers by ISO 6346 owner code (the BIC prefix: the three letters before the category letter).
 
-The owner codes of the largest ocean carriers, as registered with the BIC; the
-simulator's fleet uses the same ones. A number whose owner is not listed shows
-as ``other (XYZ)``, so a filter never hides a box.
+One table for everyone: the simulator numbers its fleet under these owner codes
+and the dashboard names a box's carrier from its number. A number whose owner
+is not listed names ``other (XYZ)``, so a filter by carrier never hides a box.
 """
 
 from __future__ import annotations
