@@ -2,12 +2,15 @@
 
 Viewing uses pydeck like every other page (it draws offline); drawing needs
 Leaflet.draw, which folium ships as its Draw plugin and streamlit-folium
-returns to Python as GeoJSON.
+returns to Python as GeoJSON. Given ``LeafletLinks`` (the dashboard's own copies:
+dashboards/web_assets.py), the map loads Leaflet and Leaflet.draw from there and
+nothing else; without them, folium's CDN links stand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import folium
 import pydeck as pdk
@@ -27,6 +30,16 @@ DRAW_OPTIONS = {
     "marker": False,
     "circlemarker": False,
 }
+
+
+@dataclass(frozen=True)
+class LeafletLinks:
+    """Where the browser finds Leaflet and Leaflet.draw (URLs, relative to the map's frame)."""
+
+    leaflet_js: str
+    leaflet_css: str
+    draw_js: str
+    draw_css: str
 
 
 def view_state(zones: Sequence[Zone], selected: str | None) -> pdk.ViewState:
@@ -50,8 +63,12 @@ def zones_deck(
     )
 
 
-def draw_map(zones: Sequence[Zone], selected: str | None) -> folium.Map:
-    """A Leaflet map with the zones (corridors left out: too many to draw over) and the Draw toolbar."""
+def draw_map(zones: Sequence[Zone], selected: str | None, links: LeafletLinks | None = None) -> folium.Map:
+    """A Leaflet map with the zones (corridors left out: too many to draw over) and the Draw toolbar.
+
+    With ``links``, the map needs only Leaflet (folium's jQuery, Bootstrap and marker icon sets serve
+    markers and popups, which this map has none of) and the Draw plugin only Leaflet.draw, both local.
+    """
     view = view_state(zones, selected)
     m = folium.Map(
         location=[view.latitude, view.longitude], zoom_start=round(view.zoom or 2), tiles="OpenStreetMap"
@@ -70,6 +87,12 @@ def draw_map(zones: Sequence[Zone], selected: str | None) -> folium.Map:
             tooltip=folium.GeoJsonTooltip(fields=["id", "type"]),
         ).add_to(m)
     draw = Draw(draw_options=DRAW_OPTIONS, edit_options={"edit": False, "remove": True})  # type: ignore[no-untyped-call]
+    if links is not None:
+        # Instance attributes: folium's own lists are class attributes shared by every map.
+        m.default_js = [("leaflet", links.leaflet_js)]
+        m.default_css = [("leaflet_css", links.leaflet_css)]
+        draw.default_js = [("leaflet_draw_js", links.draw_js)]
+        draw.default_css = [("leaflet_draw_css", links.draw_css)]
     draw.add_to(m)
     return m
 

@@ -17,6 +17,7 @@ from cargotrail.errors import CargotrailError
 from cargotrail.wiring import ZONES_FILE
 from dashboards.common import MAP_STYLE, operator, require_reader, role, settings, store, zones
 from dashboards.roles import may_edit_zones
+from dashboards.web_assets import local_leaflet
 from dashboards.zone_maps import draw_map, zones_deck
 from dashboards.zones_view import drawn_zone, log_frame, parse_upload, shape_of, with_fields, zones_frame
 from geofence.zones import Zone
@@ -110,13 +111,19 @@ with upload_tab:
                 commit(save(parsed, f"uploaded {upload.name}"))
 
 with draw_tab:
+    links = local_leaflet()
     st.caption(
         "Draw a polygon, rectangle, circle or line (a corridor) with the toolbar, then name it. "
-        "An existing id replaces that zone's shape. The drawing map loads Leaflet from its CDN: "
-        "on a browser without internet access, upload GeoJSON instead."
+        "An existing id replaces that zone's shape."
+        + (
+            ""
+            if links
+            else " Leaflet is not installed beside the dashboard (`make install` fetches it), so the "
+            "drawing map loads it from its CDN: on a browser without internet access, upload GeoJSON."
+        )
     )
     drawn = st_folium(
-        draw_map(zone_list, chosen),
+        draw_map(zone_list, chosen, links),
         key="draw_map",
         height=420,
         width=None,

@@ -1,6 +1,8 @@
 """The dashboard in a real browser: Debian's Chromium, driven by Playwright, against a seeded run.
 
 ``make browser-up`` (deploy/chromium.mk) installs /usr/bin/chromium; Playwright never downloads a browser.
+The browser reaches 127.0.0.1 only, as a control room on an isolated network: every other request is
+refused and kept in ``blocked`` (basemap tiles may fail; the app's own scripts and styles must not).
 Screenshots go to tests/screenshots/ (git-ignored).
 """
 
@@ -15,9 +17,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from cargotrail.audit import export_bundle
 from cargotrail.contract.carriers import carrier_of
@@ -40,6 +43,7 @@ ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 WAIT_MS = 60_000
+BASEMAP_HOSTS = {"tile.openstreetmap.org", "basemaps.cartocdn.com"}  # blank offline; everything else is local
 
 
 def free_port() -> int:
@@ -81,13 +85,30 @@ def server(data_dir) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page(server) -> Iterator[Page]:
+def blocked() -> list[tuple[str, str]]:
+    """(resource type, URL) of every request the browser tried beyond 127.0.0.1."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def page(server, blocked) -> Iterator[Page]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser-up` (apt-get install chromium)")
     SHOTS.mkdir(exist_ok=True)
+
+    def local_only(route: Route) -> None:
+        request = route.request
+        if urlsplit(request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            blocked.append((request.resource_type, request.url))
+            route.abort("internetdisconnected")
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.route("**/*", local_only)
+        tab = context.new_page()
         tab.set_default_timeout(WAIT_MS)
         # The server's first session registers the pages (st.navigation) and drops a widget change made
         # during it; open it once so that every test starts in a settled app.
@@ -234,3 +255,30 @@ def test_the_tower_filters_by_carrier(page, server, data_dir):
     tracked = page.get_by_test_id("stMetric").filter(has_text="Containers tracked")
     expect(tracked.get_by_test_id("stMetricValue")).to_have_text(str(len(msc)), timeout=WAIT_MS)
     page.screenshot(path=SHOTS / "tower-carrier.png", full_page=True)
+
+
+def test_an_admin_draws_a_zone_offline_and_sees_it_listed(page, server, blocked):
+    as_role(page, server, "Zones", "admin", "Ada Admin")
+    page.get_by_role("tab", name="Draw").click()
+    leaflet = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+    leaflet.locator(".leaflet-draw-draw-polygon").click()  # Leaflet.draw's toolbar: served locally
+    box = leaflet.locator(".leaflet-container").bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    corners = [(x - 60, y - 40), (x + 60, y - 40), (x + 60, y + 40), (x - 60, y + 40)]
+    for cx, cy in corners:
+        page.mouse.click(cx, cy)
+        page.wait_for_timeout(300)  # a vertex a click: faster clicks read as a double click
+    page.mouse.click(*corners[0])  # back on the first vertex closes the polygon
+    idle(page)
+    page.get_by_label("Zone id").fill("BROWSER-DRAWN")
+    page.get_by_label("Name", exact=True).fill("Drawn berth")
+    page.get_by_role("button", name="Save drawn zone").click()
+    visible(page, "Saved 1 of 1 zones (BROWSER-DRAWN) by Ada Admin.")
+    page.locator(".st-key-zone_choice input").fill("BROWSER-DRAWN")
+    page.get_by_role("option", name="BROWSER-DRAWN").click()
+    visible(page, "Drawn berth · type")
+    expect(page.get_by_text("· polygon ·").first).to_be_visible()
+    page.screenshot(path=SHOTS / "zones-drawn.png", full_page=True)
+    # Leaflet and Leaflet.draw came from the dashboard: only basemaps were refused.
+    assert {urlsplit(url).hostname for _, url in blocked} <= BASEMAP_HOSTS
