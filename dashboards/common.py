@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from cargotrail.settings import Settings
-from cargotrail.wiring import LEDGER_DIR, ZONES_FILE, open_ledger, open_store
+from cargotrail.wiring import LEDGER_DIR, ZONES_FILE, open_ledger, open_store, store_zones
 from dashboards.roles import ROLES, may_read
-from dashboards.zones_view import zones_in_force
 from geofence.zones import Zone, load_zones_file
 from store.base import Repository
 
@@ -53,8 +52,12 @@ def file_zones(s: Settings) -> list[Zone]:
 
 
 def zones(s: Settings, repo: Repository) -> tuple[list[Zone], str]:
-    """The zones in force and where they come from (``store`` once an admin changed any, else ``file``)."""
-    return zones_in_force(repo.zones(), file_zones(s), edited=bool(repo.zone_log(limit=1)))
+    """The zones in force and where they come from (``store`` once an admin changed any, else ``file``).
+
+    The same rule as the pipeline's (``cargotrail.wiring.load_zones``).
+    """
+    saved = store_zones(s, repo)
+    return (saved, "store") if saved is not None else (file_zones(s), "file")
 
 
 def org_cas(s: Settings) -> dict[str, bytes] | None:

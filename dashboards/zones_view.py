@@ -19,6 +19,7 @@ import shapely
 
 from cargotrail.contract.records import ZoneType
 from cargotrail.errors import ZoneError
+from cargotrail.wiring import zones_in_force as zones_in_force  # the pipeline's rule; bench/ imports it here
 from geofence.zones import Zone, ZoneGeometry, zones_from_geojson, zones_to_geojson
 from store.base import ZoneChange
 
@@ -34,15 +35,6 @@ TYPE_COLOURS: dict[str, list[int]] = {  # RGBA fill, one per ZoneType
 }
 MAP_DECIMALS = 5  # ~1 m: plenty for drawing a zone, and a third of the bytes of full precision
 _KM2_PER_DEG2 = (math.pi * 6371.0088 / 180.0) ** 2
-
-
-def zones_in_force(saved: list[Zone], from_file: list[Zone], *, edited: bool) -> tuple[list[Zone], str]:
-    """The zones to show and where they come from: the store once any zone was edited, else the file.
-
-    ``edited`` (the store's zone log is not empty) keeps the store in force even after every zone in
-    it was deleted: the run's file must not come back.
-    """
-    return (saved, "store") if saved or edited else (from_file, "file")
 
 
 def shape_of(zone: Zone) -> str:

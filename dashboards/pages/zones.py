@@ -3,6 +3,7 @@
 A zone is created by drawing it on the map or uploading GeoJSON; every change is
 saved in the store and logged with the admin's name. Until an admin saves one,
 the zones are the run's zones file; the first save copies them into the store.
+The pipeline reads the zones in force once, when it starts (cargotrail.wiring.load_zones).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ else:
         f"{len(zone_list)} zones from the run's {ZONES_FILE}; "
         "the first saved change copies them into the store."
     )
+st.caption(
+    "The pipeline (ingest gateway, Kafka workers) reads the zones when it starts: a saved change takes "
+    "effect at its next restart. A simulated run or demo keeps its simulator's zones."
+)
 if "zones_done" in st.session_state:
     st.success(st.session_state.pop("zones_done"))
 

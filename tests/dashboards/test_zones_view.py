@@ -129,9 +129,6 @@ def test_the_list_and_the_map():
     doc = zones_view.map_geojson([quay, lane], include_corridors=False, selected="Q1")
     assert [f["properties"]["id"] for f in doc["features"]] == ["Q1"]
     assert doc["features"][0]["properties"]["fill"][3] > zones_view.TYPE_COLOURS["terminal"][3]
-    assert zones_view.zones_in_force([], [quay], edited=False) == ([quay], "file")
-    assert zones_view.zones_in_force([lane], [quay], edited=False) == ([lane], "store")
-    assert zones_view.zones_in_force([], [quay], edited=True) == ([], "store")  # all deleted: none
     assert zone_maps.view_state([quay], "Q1").latitude == pytest.approx(51.95)
     html = zone_maps.draw_map([quay, lane], None).get_root().render()
     assert "L.Control.Draw" in html and '"Q1"' in html and '"L1"' not in html
