@@ -206,8 +206,7 @@ def test_an_admin_uploads_a_zone_and_sees_it_listed(page, server, tmp_path):
     page.locator("input[type=file]").set_input_files(str(upload))
     page.get_by_role("button", name="Save 1 uploaded zones").click()
     visible(page, "Saved 1 of 1 zones (BROWSER-GATE) by Ada Admin.")
-    page.locator(".st-key-zone_choice input").fill("BROWSER-GATE")
-    page.get_by_role("option", name="BROWSER-GATE").click()
+    choose_zone(page, "BROWSER-GATE")
     visible(page, "circle, radius 400 m")
     page.screenshot(path=SHOTS / "zones-admin.png", full_page=True)
 
@@ -257,6 +256,14 @@ def test_the_tower_filters_by_carrier(page, server, data_dir):
     page.screenshot(path=SHOTS / "tower-carrier.png", full_page=True)
 
 
+def choose_zone(page: Page, zone_id: str) -> None:
+    """Pick ``zone_id`` in the page's Zone box (clicked first: typing alone may leave its list shut)."""
+    box = page.locator(".st-key-zone_choice input")
+    box.click()
+    box.fill(zone_id)
+    page.get_by_role("option", name=zone_id).click()
+
+
 def test_an_admin_draws_a_zone_offline_and_sees_it_listed(page, server, blocked):
     as_role(page, server, "Zones", "admin", "Ada Admin")
     page.get_by_role("tab", name="Draw").click()
@@ -275,8 +282,7 @@ def test_an_admin_draws_a_zone_offline_and_sees_it_listed(page, server, blocked)
     page.get_by_label("Name", exact=True).fill("Drawn berth")
     page.get_by_role("button", name="Save drawn zone").click()
     visible(page, "Saved 1 of 1 zones (BROWSER-DRAWN) by Ada Admin.")
-    page.locator(".st-key-zone_choice input").fill("BROWSER-DRAWN")
-    page.get_by_role("option", name="BROWSER-DRAWN").click()
+    choose_zone(page, "BROWSER-DRAWN")
     visible(page, "Drawn berth · type")
     expect(page.get_by_text("· polygon ·").first).to_be_visible()
     page.screenshot(path=SHOTS / "zones-drawn.png", full_page=True)
