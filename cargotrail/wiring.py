@@ -50,7 +50,43 @@ def prepare_data_dir(settings: Settings, *, fresh: bool) -> Path:
     return d
 
 
-def load_zones(settings: Settings) -> list[Zone]:
+def zones_in_force(saved: list[Zone], from_file: list[Zone], *, edited: bool) -> tuple[list[Zone], str]:
+    """The zones in force and where they come from: the store once any zone was edited, else the file.
+
+    ``edited`` (the store's zone log is not empty) keeps the store in force even after every zone in
+    it was deleted: the run's file must not come back.
+    """
+    return (saved, "store") if saved or edited else (from_file, "file")
+
+
+def store_zones(settings: Settings, store: Repository | None = None) -> list[Zone] | None:
+    """The store's zones once an admin changed any (the Zones page logs each change); else None.
+
+    Without ``store``, the settings' store is opened for the question and closed again; an embedded
+    data directory without a database has no saved zones, and none is created for asking.
+    """
+    if store is None:
+        if not settings.store_url and not settings.sqlite_path.exists():
+            return None
+        opened = open_store(settings)
+        try:
+            return store_zones(settings, opened)
+        finally:
+            opened.close()
+    zones, source = zones_in_force(store.zones(), [], edited=bool(store.zone_log(limit=1)))
+    return zones if source == "store" else None
+
+
+def load_zones(settings: Settings, store: Repository | None = None) -> list[Zone]:
+    """The zones the pipeline checks readings against, read once when it starts.
+
+    The store's, once any zone change was logged (an admin edited them on the Zones page, even if
+    every zone was then deleted); until then the run's zones file. Raises ``ConfigError`` when there
+    is neither.
+    """
+    saved = store_zones(settings, store)
+    if saved is not None:
+        return saved
     path = settings.data_dir / ZONES_FILE
     if not path.exists():
         raise ConfigError(f"no zones in {settings.data_dir}: run `cargotrail run` or `cargotrail demo` first")

@@ -1,9 +1,10 @@
-"""cargotrail control tower (Streamlit multipage): tower, alerts, container, audit and feeds.
+"""cargotrail control tower (Streamlit multipage): tower, alerts, container, audit, feeds and zones.
 
 Run by ``cargotrail demo`` (or ``streamlit run dashboards/app.py``); reads the store the settings
 name (the SQLite file in CARGOTRAIL_DATA_DIR by default, PostgreSQL when CARGOTRAIL_STORE_URL is
 set). The sidebar's role stands in for the API's token roles until SSO: operators triage, auditors
-read and verify, integrators only ingest (they see nothing here), admins do everything.
+read and verify, integrators only ingest (they see nothing here), admins do everything (and alone
+edit the zones).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ PAGES = [
     st.Page("pages/container.py", title="Container", icon="📦"),
     st.Page("pages/audit.py", title="Audit", icon="🔏"),
     st.Page("pages/feeds.py", title="Feeds", icon="📡"),
+    st.Page("pages/zones.py", title="Zones", icon="🧭"),
 ]
 
 s = settings()

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from cargotrail.settings import Settings
-from cargotrail.wiring import LEDGER_DIR, ZONES_FILE, open_ledger, open_store
+from cargotrail.wiring import LEDGER_DIR, ZONES_FILE, open_ledger, open_store, store_zones
 from dashboards.roles import ROLES, may_read
+from geofence.zones import Zone, load_zones_file
 from store.base import Repository
 
 if TYPE_CHECKING:
@@ -41,14 +40,33 @@ def public_key(s: Settings) -> bytes | None:
     return path.read_bytes() if path.exists() else None
 
 
-@st.cache_data
-def _zones(path: str, mtime: float) -> dict[str, Any]:
-    return dict(json.loads(Path(path).read_text()))
+@st.cache_resource
+def _file_zones(path: str, mtime: float) -> list[Zone]:
+    return load_zones_file(path)
 
 
-def zones(s: Settings) -> dict[str, Any]:
+def file_zones(s: Settings) -> list[Zone]:
+    """The zones of the run's zones file (re-read when it changes)."""
     path = s.data_dir / ZONES_FILE
-    return _zones(str(path), path.stat().st_mtime) if path.exists() else {"features": []}
+    return _file_zones(str(path), path.stat().st_mtime) if path.exists() else []
+
+
+def zones(s: Settings, repo: Repository) -> tuple[list[Zone], str]:
+    """The zones in force and where they come from (``store`` once an admin changed any, else ``file``).
+
+    The same rule as the pipeline's (``cargotrail.wiring.load_zones``).
+    """
+    saved = store_zones(s, repo)
+    return (saved, "store") if saved is not None else (file_zones(s), "file")
+
+
+def org_cas(s: Settings) -> dict[str, bytes] | None:
+    """The auditor's own CA certificates of the Fabric organisations (CARGOTRAIL_FABRIC_ORG_CAS), if set."""
+    if not s.fabric_org_cas:
+        return None
+    from ledger.fabric.config import parse_org_cas  # gRPC and the Fabric protobufs only when used
+
+    return parse_org_cas(s.fabric_org_cas)
 
 
 def has_data(s: Settings) -> bool:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 
-from store.base import AlertRow, AlertStatus, Position, Repository
+from store.base import AlertRow, AlertStatus, Position
 
 STATUS_COLOURS = {  # RGBA for the map
     "critical": [200, 30, 45, 230],
@@ -80,27 +78,3 @@ def alerts_frame(alerts: list[AlertRow]) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["severity", "kind", "container", "time (UTC)", "status", "why", "alert_id"]
     )
-
-
-def kpis(store: Repository, positions: list[Position], alerts: list[AlertRow]) -> dict[str, Any]:
-    counts = store.counts()
-    open_by_sev = Counter(r.alert.severity.value for r in alerts if r.status is not AlertStatus.RESOLVED)
-    newest = max((p.ts for p in positions), default=None)
-    return {
-        "containers": len(positions),
-        "readings": counts["readings"],
-        "open_alerts": sum(open_by_sev.values()),
-        "open_by_severity": {s: open_by_sev.get(s, 0) for s in SEVERITY_ORDER},
-        "dead_letters": counts["dead_letters"],
-        "device_time": datetime.fromtimestamp(newest, UTC).strftime("%d %b %H:%M") if newest else "-",
-    }
-
-
-def zone_layers_data(zones_geojson: dict[str, Any], *, include_corridors: bool) -> dict[str, Any]:
-    """The zones to draw (corridors are many and wide: optional)."""
-    features = [
-        f
-        for f in zones_geojson.get("features", [])
-        if include_corridors or f.get("properties", {}).get("type") != "corridor"
-    ]
-    return {"type": "FeatureCollection", "features": features}

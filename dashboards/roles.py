@@ -1,7 +1,8 @@
 """The dashboard's roles, standing in for the API's bearer-token roles until SSO (no Streamlit here).
 
 They match ``services.api.auth``: operators triage, auditors read and verify, integrators only ingest
-(so they see nothing here), admins do everything.
+(so they see nothing here), admins do everything. The API has no zone routes: editing geofences is the
+admins' alone (everyone who reads sees them).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ ROLES = ("operator", "auditor", "integrator", "admin")
 READERS = frozenset({"operator", "auditor", "admin"})
 VERIFIERS = frozenset({"operator", "auditor", "admin"})
 TRIAGERS = frozenset({"operator", "admin"})
+ZONE_EDITORS = frozenset({"admin"})
 
 
 def may_read(role: str) -> bool:
@@ -22,3 +24,7 @@ def may_verify(role: str) -> bool:
 
 def may_triage(role: str) -> bool:
     return role in TRIAGERS
+
+
+def may_edit_zones(role: str) -> bool:
+    return role in ZONE_EDITORS

@@ -29,6 +29,7 @@ from cargotrail.contract.records import (
 )
 from cargotrail.contract.validate import Rejection
 from cargotrail.errors import StoreCorrupt, ValidationError
+from geofence.zones import Zone
 from ledger.core.merkle import inclusion_proof_from_levels
 
 SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
@@ -194,6 +195,26 @@ def check_horizon(cursor: str, horizon: bytes | None) -> None:
         raise CursorExpired(cursor, horizon.decode())
 
 
+class ZoneAction(enum.StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+class ZoneChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One change to the geofences, for the audit log: who created, edited or deleted which zone, when.
+
+    ``feature`` is the zone as a GeoJSON Feature (compact JSON): as saved, or as it was when deleted.
+    """
+
+    zone_id: str
+    ts: float
+    action: ZoneAction
+    operator: str
+    feature: str
+    note: str = ""
+
+
 def nearest_rank(sorted_values: Sequence[float], p: float) -> float:
     """The nearest-rank ``p`` percentile of ascending ``sorted_values`` (SQL ``percentile_disc``)."""
     return sorted_values[max(0, math.ceil(p * len(sorted_values)) - 1)]
@@ -325,6 +346,26 @@ class Repository(Protocol):
         ``CursorExpired`` (never a silent gap); later cursors lose nothing. On PostgreSQL only
         changes every reader can already see are counted and dropped.
         """
+        ...
+
+    def zones(self) -> list[Zone]:
+        """The geofences saved in the store (``save_zones``), by zone id, each equal to the one saved."""
+        ...
+
+    def save_zones(self, zones: Sequence[Zone], operator: str, *, note: str = "") -> int:
+        """Create or replace ``zones`` (by zone id) and log each change with ``operator``'s name.
+
+        Saving a zone equal to the stored one changes nothing and logs nothing.
+        Returns how many zones were created or changed; an empty ``operator`` is a ``StoreError``.
+        """
+        ...
+
+    def delete_zone(self, zone_id: str, operator: str, *, note: str = "") -> bool:
+        """Delete one zone and log it with ``operator``'s name; False (and no log) when there is none."""
+        ...
+
+    def zone_log(self, zone_id: str | None = None, limit: int = 500) -> list[ZoneChange]:
+        """The zone changes, newest first (of one zone when ``zone_id`` is given)."""
         ...
 
     def proof(self, record_id: str) -> Proof | None: ...

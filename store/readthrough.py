@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cargotrail.contract.records import AnchorReceipt, GeofenceEvent, Proof, Reading, RfidRead, VoyagePlan
+from geofence.zones import Zone
 from store.base import (
     AlertRow,
     AlertStatus,
@@ -14,6 +17,7 @@ from store.base import (
     StoredRecord,
     TriageAction,
     TriageEntry,
+    ZoneChange,
     ZoneOccupancy,
 )
 
@@ -89,6 +93,19 @@ class ReadThrough:
         self, start: float = 0.0, end: float = float("inf"), *, zone_id: str | None = None
     ) -> list[DwellStats]:
         return self.inner.dwell_stats(start, end, zone_id=zone_id)
+
+    # Zone edits are an admin's, who waits for the answer: straight through, like triage.
+    def zones(self) -> list[Zone]:
+        return self.inner.zones()
+
+    def save_zones(self, zones: Sequence[Zone], operator: str, *, note: str = "") -> int:
+        return self.inner.save_zones(zones, operator, note=note)
+
+    def delete_zone(self, zone_id: str, operator: str, *, note: str = "") -> bool:
+        return self.inner.delete_zone(zone_id, operator, note=note)
+
+    def zone_log(self, zone_id: str | None = None, limit: int = 500) -> list[ZoneChange]:
+        return self.inner.zone_log(zone_id, limit)
 
     def proof(self, record_id: str) -> Proof | None:
         return self.inner.proof(record_id)

@@ -1,4 +1,5 @@
-"""Audit: anchored batches over time, a container's trail verified over a range, uploaded bundles verified."""
+"""Audit: anchored batches over time and who endorsed them, a container's trail verified over a range,
+uploaded bundles verified."""
 
 from __future__ import annotations
 
@@ -9,15 +10,20 @@ import streamlit as st
 from cargotrail.audit import verify_bundle, verify_trail
 from cargotrail.errors import CargotrailError
 from dashboards.audit_view import anchored_per_hour, anchors_frame, checks_frame, parse_bundle, trail_summary
-from dashboards.common import ledger, public_key, require_reader, role, settings, store
+from dashboards.common import ledger, org_cas, public_key, require_reader, role, settings, store
 from dashboards.container_view import container_number
+from dashboards.endorsements import endorsed_by_column, endorsement_of, key_fingerprint
 from dashboards.roles import may_verify
 
 require_reader()
 s = settings()
 repo = store(s)
 st.title("Audit")
-anchors = anchors_frame(repo.anchors(limit=100_000))
+receipts = {a.batch_id: a for a in repo.anchors(limit=100_000)}
+anchors = anchors_frame(list(receipts.values()))
+key = public_key(s)
+signer = key_fingerprint(key) if key else None
+anchors["endorsed by"] = [endorsed_by_column(k, signer) for k in anchors["ledger"]]
 c1, c2, c3 = st.columns(3)
 c1.metric("Anchored batches", f"{len(anchors):,}")
 c2.metric("Anchored records", f"{int(anchors['records'].sum()):,}")
@@ -25,6 +31,22 @@ c3.metric("Ledger", ", ".join(sorted(set(anchors["ledger"]))) or "-")
 st.markdown("**Records anchored per hour**")
 st.bar_chart(anchored_per_hour(anchors), y="records", height=220)
 st.dataframe(anchors.iloc[::-1].head(200), hide_index=True, width="stretch")
+
+st.subheader("Endorsing organisations")
+newest = anchors["batch_id"].iloc[::-1].head(500).tolist()
+batch = st.selectbox(
+    "Anchored batch (newest first)", newest, index=0 if newest else None, key="endorse_batch"
+)
+if batch is not None and st.button("Check who endorsed it", key="check_endorsement"):
+    try:
+        found = endorsement_of(ledger(s), receipts[str(batch)], public_pem=key, trusted_cas=org_cas(s))
+    except CargotrailError as exc:
+        st.error(f"Batch {batch}: {exc}")
+    else:
+        if found.ok:
+            st.success(f"Batch {batch} endorsed by {', '.join(found.endorsers)} · {found.identity}")
+        else:
+            st.error(f"Batch {batch}: endorsement check FAILED: {found.problem}")
 
 if not may_verify(role()):
     st.info(f"The {role()} role may not verify.")
@@ -68,7 +90,6 @@ if submitted:
         st.json(summary)
 
 st.subheader("Verify a proof bundle")
-key = public_key(s)
 if key is None:
     st.caption(
         "No ledger public key in the data directory (a Fabric ledger's bundles are verified by the CLI)."

@@ -1,11 +1,14 @@
-"""Container: one container's story — track, DCSA milestones, zone visits, temperature, alerts, records."""
+"""Container: one container's story.
+
+Its track (with playback), DCSA milestones, geofence visits, temperature against the band, alerts, and
+each record's ledger status with Verify and a proof bundle download.
+"""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-import pydeck as pdk
 import streamlit as st
 
 from cargotrail.audit import export_bundle, verify_record
@@ -20,13 +23,15 @@ from dashboards.container_view import (
     temperature_band,
     temperature_frame,
     track_frame,
-    track_path,
     visits,
 )
+from dashboards.mapview import CompactDeck, fitted_view
+from dashboards.playback_view import next_step, playback_layers, step_label, steps
 from dashboards.records import decode
 from dashboards.roles import may_verify
 
 PAGE_SIZE = 20
+PLAY_S = 0.8
 require_reader()
 s = settings()
 repo = store(s)
@@ -50,21 +55,28 @@ shown = [decode(r) for r in stored]
 readings = [r for r in shown if isinstance(r, Reading)]
 track = track_frame(repo.track(number, 0.0, float("inf")))
 st.subheader(f"{number}: {len(stored)} records")
-layers = [
-    pdk.Layer("PathLayer", track_path(track), get_path="path", get_color=[40, 90, 180], width_min_pixels=2),
-    pdk.Layer(
-        "ScatterplotLayer",
-        track.tail(1),
-        get_position=["lon", "lat"],
-        get_fill_color=[200, 30, 45],
-        radius_min_pixels=6,
-    ),
-]
-if not track.empty:
-    view = pdk.ViewState(
-        latitude=float(track["lat"].iloc[-1]), longitude=float(track["lon"].iloc[-1]), zoom=3
+frames = steps(track)
+
+
+def playback() -> None:
+    """The map at one step of the track; re-run alone (and advanced) while playing."""
+    count, state = len(frames), st.session_state
+    current = int(state.get("playback_step", count - 1))
+    state["playback_step"] = current if 0 <= current < count else count - 1  # another container's step
+    if state.get("playing") and count > 1:
+        state["playback_step"] = next_step(state["playback_step"], count, max(1, count // 60))
+    step = int(st.slider("Playback", 0, count - 1, key="playback_step", format="step %d")) if count > 1 else 0
+    st.caption(f"{step_label(frames, step)} · fix {step + 1} of {count} shown (of {len(track)} in the track)")
+    view = fitted_view(track["lon"].min(), track["lat"].min(), track["lon"].max(), track["lat"].max())
+    deck = CompactDeck(
+        layers=playback_layers(track, frames, step), initial_view_state=view, map_style=MAP_STYLE
     )
-    st.pydeck_chart(pdk.Deck(layers=layers, initial_view_state=view, map_style=MAP_STYLE), height=360)
+    st.pydeck_chart(deck, height=360)
+
+
+if not frames.empty:
+    playing = st.toggle("▶ Play the track", key="playing", help=f"a step every {PLAY_S} s, looping")
+    st.fragment(run_every=PLAY_S if playing else None)(playback)()
 
 events = repo.events(number)
 left, right = st.columns(2)

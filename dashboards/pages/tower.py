@@ -1,82 +1,83 @@
-"""Control tower: KPIs, the live map of latest positions and zones, the alert queue.
+"""Control tower: KPIs, the live map of latest positions and zones, the alert queue; filters for all three.
 
-Only the live parts re-run on a timer (``st.fragment(run_every=...)``).
+Only the live parts re-run on a timer (``st.fragment(run_every=...)``); the zones
+and their port area are prepared once per page run.
 """
 
 from __future__ import annotations
 
-import pydeck as pdk
+import time
+
 import streamlit as st
 
+from cargotrail.contract.carriers import CARRIER_PREFIXES
 from dashboards.common import MAP_STYLE, require_reader, settings, store, zones
-from dashboards.data import alerts_frame, kpis, positions_frame, worst_open_severity, zone_layers_data
+from dashboards.data import alerts_frame, worst_open_severity
+from dashboards.tower_view import (
+    STATUSES,
+    Filters,
+    apply_filters,
+    fleet_frame,
+    inside,
+    open_alerts_of,
+    port_area,
+    readings_rate,
+    status_layers,
+    tower_deck,
+    tower_kpis,
+    zone_layer,
+)
 
 REFRESH_S = 5
 
 require_reader()
 s = settings()
 repo = store(s)
-zone_data = zones(s)
+zone_list, _ = zones(s, repo)
+zones_by_id = {z.zone_id: z for z in zone_list}
+ports = port_area(zone_list)
 st.title("cargotrail control tower")
-show_corridors = st.sidebar.checkbox("Show route corridors", value=False)
-status_filter = st.sidebar.multiselect(
-    "Status", ["critical", "high", "medium", "low", "ok"], default=["critical", "high", "medium", "low", "ok"]
+bar = st.sidebar
+carriers = bar.multiselect("Carrier", sorted(CARRIER_PREFIXES), key="f_carrier", placeholder="all carriers")
+zone_id = bar.selectbox(
+    "Zone",
+    sorted(zones_by_id),
+    index=None,
+    key="f_zone",
+    placeholder="anywhere",
+    help="containers inside it now",
 )
+statuses = bar.multiselect("Status", STATUSES, default=list(STATUSES), key="f_status")
+show_corridors = bar.checkbox("Show route corridors", value=False)
+filters = Filters(carriers=frozenset(carriers), zone_id=zone_id, statuses=frozenset(statuses))
+zones_drawn = zone_layer(zone_list, include_corridors=show_corridors, selected=zone_id)
 
 
 @st.fragment(run_every=REFRESH_S)
 def live() -> None:
     positions = repo.latest_positions()
     alerts = repo.alerts(limit=5000)
-    worst = worst_open_severity(alerts)
-    k = kpis(repo, positions, alerts)
+    shown = apply_filters(fleet_frame(positions, worst_open_severity(alerts)), filters, zones_by_id)
+    open_alerts = open_alerts_of(alerts, shown["container"])
+    k = tower_kpis(shown, inside(shown, ports), open_alerts)
+    readings, now = repo.counts()["readings"], time.monotonic()
+    rate = readings_rate(st.session_state.get("tower_rate"), now, readings)
+    st.session_state["tower_rate"] = (now, readings)
+
     cols = st.columns(6)
     cols[0].metric("Containers tracked", f"{k['containers']:,}")
-    cols[1].metric("Readings stored", f"{k['readings']:,}")
-    cols[2].metric("Open alerts", k["open_alerts"])
-    cols[3].metric(
+    cols[1].metric("In port", f"{k['in_port']:,}", help="inside a port or terminal zone")
+    cols[2].metric("In transit", f"{k['in_transit']:,}")
+    cols[3].metric("Open alerts", k["open_alerts"])
+    cols[4].metric(
         "Critical / high", f"{k['open_by_severity']['critical']} / {k['open_by_severity']['high']}"
     )
-    cols[4].metric("Dead letters", k["dead_letters"])
-    cols[5].metric("Device time", k["device_time"])
-
-    frame = positions_frame(positions, worst)
-    frame = frame[frame["status"].isin(status_filter)]
-    layers = [
-        pdk.Layer(
-            "GeoJsonLayer",
-            zone_layers_data(zone_data, include_corridors=show_corridors),
-            stroked=True,
-            filled=True,
-            get_fill_color=[60, 120, 200, 40],
-            get_line_color=[60, 120, 200, 160],
-            line_width_min_pixels=1,
-            pickable=False,
-        ),
-        pdk.Layer(
-            "ScatterplotLayer",
-            frame,
-            get_position=["lon", "lat"],
-            get_fill_color="colour",
-            get_radius=3000,
-            radius_min_pixels=3,
-            radius_max_pixels=12,
-            pickable=True,
-        ),
-    ]
-    st.pydeck_chart(
-        pdk.Deck(
-            layers=layers,
-            initial_view_state=pdk.ViewState(latitude=25, longitude=40, zoom=1.3),
-            map_style=MAP_STYLE,
-            tooltip={"text": "{container}\nstatus: {status}\nlast seen: {last_seen}"},
-        ),
-        height=520,
-    )
+    cols[5].metric("Readings/s", "-" if rate is None else f"{rate:,.1f}", help=f"{readings:,} stored")
+    st.caption(f"Device time {k['device_time']} · refreshed every {REFRESH_S} s")
+    st.pydeck_chart(tower_deck([zones_drawn, *status_layers(shown)], MAP_STYLE), height=520)
     st.subheader("Alert queue")
-    table = alerts_frame([r for r in alerts if r.status.value != "resolved"])
     st.dataframe(
-        table,
+        alerts_frame(open_alerts),
         hide_index=True,
         width="stretch",
         column_config={"why": st.column_config.TextColumn(width="large")},

@@ -15,23 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from cargotrail.contract.carriers import CARRIER_PREFIXES
 from cargotrail.contract.iso6346 import make_container_id
 from cargotrail.contract.records import ContainerClass
 
-# Carrier -> BIC owner prefixes (the 3 letters before the "U" category).
-CARRIERS: dict[str, tuple[str, ...]] = {
-    "MSC": ("MSC", "MED"),
-    "Maersk": ("MAE", "MSK", "MRK"),
-    "CMA CGM": ("CMA", "CGM"),
-    "Hapag-Lloyd": ("HLX", "HLB"),
-    "COSCO": ("COS", "CSN", "CBH"),
-    "Evergreen": ("EGH", "EIS", "EMC"),
-    "ONE": ("ONE",),
-    "HMM": ("HDM",),
-    "ZIM": ("ZIM",),
-    "Yang Ming": ("YML",),
-    "OOCL": ("OOL",),
-}
+CARRIERS = CARRIER_PREFIXES  # carrier -> BIC owner prefixes, shared with the dashboard
 _OWNERS: list[tuple[str, str]] = [(carrier, p) for carrier, ps in CARRIERS.items() for p in ps]
 CLASSES: tuple[ContainerClass, ...] = tuple(ContainerClass)
 _SERIAL_STRIDE = 7919  # prime, coprime with 10**6: k -> k * stride mod 10**6 is a bijection

@@ -15,13 +15,14 @@ from store.postgres.errors import boundary
 from store.postgres.layout import PARTITIONED, TimescalePolicy, month_partition_sql, months
 from store.postgres.migrate import migrate
 from store.postgres.writes import PARTITIONS_LOCK, Writes
+from store.postgres.zones import Zones
 
 
 def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-class PostgresStore(Changes, Writes):
+class PostgresStore(Changes, Zones, Writes):
     """The Repository on PostgreSQL 15+ with PostGIS; see ``store.base.Repository`` for the contract.
 
     On open: connect (``StoreUnavailable`` if the server cannot be reached in
