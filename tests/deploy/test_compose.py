@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,18 @@ def test_the_dockerfile_copies_every_package():
     dockerfile = (ROOT / "Dockerfile").read_text()
     for package in ("cargotrail", "geofence", "streams", "ledger", "store", "services", "dashboards"):
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_the_image_serves_the_same_leaflet_as_make_install():
+    """The drawing map needs Leaflet locally in the image too, same versions, where the dashboard looks."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    web_mk = (ROOT / "deploy" / "web.mk").read_text()
+    packages = re.search(r"^WEB_PACKAGES\s*:=\s*(.+)$", web_mk, re.M)
+    assert packages, "deploy/web.mk: WEB_PACKAGES not found"
+    for spec in packages.group(1).split():
+        assert spec in dockerfile, f"Dockerfile does not fetch {spec}"
+    # dashboards.web_assets looks in <sys.prefix>/share/cargotrail/web; the image's prefix is /usr/local.
+    assert "COPY --from=web /web/out /usr/local/share/cargotrail/web" in dockerfile
 
 
 def test_settings_read_every_declared_variable():
