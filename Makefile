@@ -16,7 +16,7 @@ TEST_SERVICES_DOWN :=
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py ledger/core/_merkle.c
+$(STAMP): pyproject.toml setup.py ledger/core/_merkle.c cargotrail/contract/_ids.c streams/processors/_table.c
 	@echo "==> creating $(VENV) and installing cargotrail with its dev tools"
 	@if [ ! -e /usr/include/openssl/evp.h ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

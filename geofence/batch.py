@@ -5,7 +5,9 @@ zones of every in-order fix, the zones each segment between consecutive fixes
 passes through, and which containers need the per-fix path at all: a container
 is *quiet* when none of its fixes changes its zone set, passes through a zone or
 finds a dwell deadline due. A quiet container emits nothing and only its last
-fix moves into state, which ``ZoneTracker`` does for all of them at once.
+fix moves into state, which ``ZoneTracker`` does for all of them at once. A fix
+whose move touches no zone boundary keeps its predecessor's zones and crosses
+nothing (``geofence.moves``): only the other fixes and segments are queried.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ import numpy.typing as npt
 
 from geofence.columns import ZONE_SET_WIDTH, ZoneColumns
 from geofence.index import ZoneIndex
+from geofence.moves import FROM_STATE, NEW, Moves, find_moves, zones_of_fixes
 
 IntArray = npt.NDArray[np.intp]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-NEW, FROM_STATE = -2, -1  # predecessor codes: first fix ever / the last fix kept in state
 
 
 @dataclass
@@ -98,9 +99,8 @@ def plan_batch(
     prev = np.full(n, NEW, dtype=np.intp)
     prev[ko] = pk
 
-    fresh = np.sort(ko)
-    pts, hit_zone = index.containing(lons[fresh], lats[fresh])
-    hit_fix = fresh[pts]
+    moves = find_moves(index, cols, ko, kc, pk, lons, lats)
+    hit_fix, hit_zone = zones_of_fixes(index, cols, ko, kc, kfirst, moves.still, lons, lats)
     offs = np.searchsorted(hit_fix, np.arange(n + 1)).astype(np.intp)
     counts = np.diff(offs)
     # Zone sets as padded rows, compared whole against the predecessor's (exact, no hashing).
@@ -119,7 +119,7 @@ def plan_batch(
     changed[in_batch] |= over[pk[in_batch]]
 
     before[cols.odd[kc] & from_state] = -1  # an odd container's row is not to be trusted
-    crossings, crossed = _crossings(index, cols, ko, kc, pk, lons, lats, rows[ko], before)
+    crossings, crossed = _crossings(index, ko, moves, rows[ko], before)
     group = np.cumsum(kfirst) - 1
     gstart = np.flatnonzero(kfirst)
     last = ko[np.append(gstart[1:], len(ko)) - 1] if gstart.size else ko
@@ -147,24 +147,19 @@ def _row_keys(rows: npt.NDArray[np.int32], nz: int) -> IntArray:
 
 
 def _crossings(
-    index: ZoneIndex, cols: ZoneColumns, ko: IntArray, kc: IntArray, pk: IntArray, lons: FloatArray,
-    lats: FloatArray, cur: npt.NDArray[np.int32], before: npt.NDArray[np.int32],
-) -> tuple[dict[int, list[int]], BoolArray]:  # fmt: skip
+    index: ZoneIndex, ko: IntArray, moves: Moves, cur: npt.NDArray[np.int32], before: npt.NDArray[np.int32]
+) -> tuple[dict[int, list[int]], BoolArray]:
     """Zones each segment from the predecessor passes through (ascending), and a flag per in-order fix.
 
     ``cur`` and ``before`` are, per in-order fix, rows of zones known to hold its two
-    ends (a subset of them is enough: they only spare exact tests).
+    ends (a subset of them is enough: they only spare exact tests). Still moves cross nothing.
     """
     crossed = np.zeros(len(ko), dtype=bool)
-    seg = np.flatnonzero(pk != NEW)
+    moving = np.flatnonzero(~moves.still[moves.seg])
+    seg = moves.seg[moving]
     if not seg.size:
         return {}, crossed
-    p, c = pk[seg], kc[seg]
-    in_batch = p >= 0
-    safe = np.where(in_batch, p, 0)
-    lon0 = np.where(in_batch, lons[safe], cols.last_lon[c])
-    lat0 = np.where(in_batch, lats[safe], cols.last_lat[c])
-    lon1, lat1 = lons[ko[seg]], lats[ko[seg]]
+    lon0, lat0, lon1, lat1 = (a[moving] for a in (moves.lon0, moves.lat0, moves.lon1, moves.lat1))
     segs, zs = index.segment_candidates(lon0, lat0, lon1, lat1)
     # Zones known to hold an end cannot be passed through: drop them before any geometry
     # is built. The known sets come from the very point predicate the exact test uses, so

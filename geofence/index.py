@@ -29,6 +29,7 @@ import shapely
 
 from cargotrail.errors import ZoneError
 from geofence.cells import TileCells
+from geofence.clearance import BoundaryGrid
 from geofence.zones import Zone
 
 IntArray = npt.NDArray[np.intp]
@@ -62,6 +63,7 @@ class ZoneIndex:
         all_tiles = np.concatenate(tiles) if tiles else np.empty(0, dtype=object)
         self._tree = shapely.STRtree(all_tiles)
         self._cells = TileCells(shapely.bounds(all_tiles))
+        self._clearance = BoundaryGrid(self._geoms)
 
     def __len__(self) -> int:
         return len(self.zones)
@@ -146,6 +148,16 @@ class ZoneIndex:
             lines = _lines(lon0[left], lat0[left], lon1[left], lat1[left])
             out[left] = shapely.intersects(geoms[left], lines)
         return out
+
+    def clear_moves(
+        self, lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray
+    ) -> BoolArray:
+        """Element-wise: surely touches the segment (lon0, lat0)-(lon1, lat1) no zone's boundary?
+
+        Then both ends are in the same zones and the segment passes through none. False
+        means "not sure" (see ``geofence.clearance``): it is never True wrongly.
+        """
+        return self._clearance.clear(*(np.asarray(a, dtype=np.float64) for a in (lon0, lat0, lon1, lat1)))
 
     def covers(self, zone_indices: IntArray, lons: FloatArray, lats: FloatArray) -> BoolArray:
         """Element-wise: does zone ``zone_indices[k]`` cover (``lons[k]``, ``lats[k]``)?"""

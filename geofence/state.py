@@ -15,6 +15,7 @@ from cargotrail.contract.records import GeofenceEvent, Reading
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 BoolArray = npt.NDArray[np.bool_]
+ObjectArray = npt.NDArray[np.object_]  # of str
 
 
 class ContainerZones(msgspec.Struct):
@@ -39,16 +40,16 @@ class ContainerZones(msgspec.Struct):
 
 @dataclass(frozen=True)
 class Fixes:
-    """One micro-batch of position fixes as parallel columns.
+    """One micro-batch of position fixes as parallel columns (the ids as lists or object arrays of str).
 
     Precondition: fixes of one container appear in ascending ``ts`` order (fixes of
     different containers may interleave freely). Coordinates are lon/lat degrees,
     ``ts`` epoch seconds; all must be finite (``ValueError`` otherwise).
     """
 
-    container_ids: list[str]
-    device_ids: list[str]
-    reading_ids: list[str]
+    container_ids: Sequence[str] | ObjectArray
+    device_ids: Sequence[str] | ObjectArray
+    reading_ids: Sequence[str] | ObjectArray
     ts: FloatArray
     lons: FloatArray
     lats: FloatArray

@@ -13,6 +13,7 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from geofence.batch import IntArray
 from geofence.columns import ZoneColumns
@@ -33,9 +34,11 @@ class TrackedContainers:
         self._zone_ids = [z.zone_id for z in index.zones]
         self._limited = [z.dwell_limit_s is not None for z in index.zones]
         self._limited_arr = np.array(self._limited, dtype=bool)
+        self.generation = 0  # bumped whenever codes are renumbered (``state`` assigned)
         self._reset()
 
     def _reset(self) -> None:
+        self.generation += 1
         self.cols = ZoneColumns()
         self._codes: dict[str, int] = {}
         self._ids: list[str] = []  # code -> container id
@@ -62,7 +65,9 @@ class TrackedContainers:
             k.last_ts[c], k.last_lon[c], k.last_lat[c] = s.last_ts, s.last_lon, s.last_lat
             k.last_rid[c], k.last_dev[c] = s.last_reading_id, s.last_device_id
             self._inside[c], self._fired[c] = dict(s.inside), list(s.dwell_fired)
-            k.odd[c] = bool(s.inside or s.dwell_fired)  # its zone set row is unknown
+            # Its zone set row is unknown until its next fix re-checks it, even when empty: the
+            # snapshot may come from another index, so its last fix's zones are not to be copied.
+            k.odd[c] = True
         self.restore_timers()
 
     def snapshot(self, container_ids: Iterable[str]) -> dict[str, ContainerZones]:
@@ -95,11 +100,14 @@ class TrackedContainers:
             self._ids.append(cid)
         return c
 
-    def _codes_of(self, cids: Sequence[str]) -> IntArray:
-        get = self._codes.get
-        codes = [get(c, -1) for c in cids]
-        if -1 in codes:
-            codes = [self._code(c) for c in cids]
+    def codes_of(self, container_ids: Sequence[str] | npt.NDArray[np.object_]) -> IntArray:
+        """The code of each container, numbering those never seen in order of appearance.
+
+        Codes stay valid until ``state`` is assigned (which bumps ``generation``).
+        """
+        codes = list(map(self._codes.get, container_ids))
+        if None in codes:
+            codes = [self._code(c) for c in container_ids]
         self.cols.ensure(len(self._ids))
         return np.array(codes, dtype=np.intp)
 

@@ -22,20 +22,24 @@ silently (no exit: their type is unknown), at the container's next in-order fix.
 How (not part of the contract): pass 1 (``geofence.batch``) is vectorised over the
 batch with per-container columns indexed by an integer code (``geofence.columns``);
 only containers whose zone set changes, that pass through a zone or whose dwell
-deadline falls due take the per-fix Python path below, in batch order.
+deadline falls due take the per-fix Python path below, in batch order. Geometry is
+queried only for moves that may touch a zone boundary (``geofence.clearance``).
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import numpy as np
+import numpy.typing as npt
 
 from cargotrail.contract.records import GeofenceEvent, GeofenceKind
-from geofence.batch import NEW, BatchPlan, IntArray, plan_batch
+from geofence.batch import BatchPlan, IntArray, plan_batch
 from geofence.columns import ZONE_SET_WIDTH
 from geofence.events import Fix
+from geofence.moves import NEW
 from geofence.state import ContainerZones, Fixes, TrackerOutput
 from geofence.tracked import TrackedContainers
 
@@ -57,13 +61,17 @@ class ZoneTracker(TrackedContainers):
     """
 
     # -- batches --------------------------------------------------------------------
-    def process(self, fixes: Fixes) -> TrackerOutput:
-        """Apply one micro-batch (see the module docstring for the semantics)."""
+    def process(self, fixes: Fixes, codes: IntArray | None = None) -> TrackerOutput:
+        """Apply one micro-batch (see the module docstring for the semantics).
+
+        ``codes``: ``codes_of(fixes.container_ids)``, when the caller has it already.
+        """
         n = len(fixes)
         if not n:
             empty = np.empty(0, dtype=np.intp)
             return TrackerOutput([], np.zeros(0, dtype=bool), (empty, empty))
-        codes = self._codes_of(fixes.container_ids)
+        if codes is None:
+            codes = self.codes_of(fixes.container_ids)
         plan = plan_batch(self.index, self.cols, codes, fixes.ts, fixes.lons, fixes.lats)
         events = self._per_fix(fixes, codes, plan)
         # Every container with an in-order fix: its last one becomes the state's last fix.
@@ -72,9 +80,8 @@ class ZoneTracker(TrackedContainers):
         k.last_ts[c_last], k.last_lon[c_last], k.last_lat[c_last] = (
             fixes.ts[last], fixes.lons[last], fixes.lats[last],
         )  # fmt: skip
-        rids, dids, last_l = fixes.reading_ids, fixes.device_ids, last.tolist()
-        k.last_rid[c_last] = [rids[i] for i in last_l]
-        k.last_dev[c_last] = [dids[i] for i in last_l]
+        k.last_rid[c_last] = _objects(fixes.reading_ids)[last]
+        k.last_dev[c_last] = _objects(fixes.device_ids)[last]
         # Containers that took the per-fix path are now inside exactly the zones of their
         # last fix: that is their zone set row, and only a limited zone among them can be due.
         slow_last = last[plan.slow]
@@ -115,17 +122,18 @@ class ZoneTracker(TrackedContainers):
         sf = plan.slow_fixes
         if not sf.size:
             return events
-        cids, dids, rids = fixes.container_ids, fixes.device_ids, fixes.reading_ids
         offs, zl = plan.offs.tolist(), plan.hit_zone.tolist()
         zone_ids, limited, crossings, event = self._zone_ids, self._limited, plan.crossings, self._event
         sc = codes[sf]
         held, odd = self.cols.zset[sc].tolist(), self.cols.odd[sc].tolist()  # zones before, from state
         walked: dict[int, tuple[list[int], Fix]] = {}  # code -> (zones, fix) of its last fix so far
-        for i, c, j, t, lon, lat, row, bad in zip(
+        ids = (fixes.container_ids, fixes.device_ids, fixes.reading_ids)
+        cids, dids, rids = (_objects(f)[sf].tolist() for f in ids)
+        for i, c, j, t, lon, lat, row, bad, cid, did, rid in zip(
             sf.tolist(), sc.tolist(), plan.prev[sf].tolist(), fixes.ts[sf].tolist(),
-            fixes.lons[sf].tolist(), fixes.lats[sf].tolist(), held, odd, strict=True,
+            fixes.lons[sf].tolist(), fixes.lats[sf].tolist(), held, odd, cids, dids, rids, strict=True,
         ):  # fmt: skip
-            fix = (cids[i], dids[i], rids[i], t, lon, lat)
+            fix = (cid, did, rid, t, lon, lat)
             cur = zl[offs[i] : offs[i + 1]]
             w = walked.get(c)
             last: Fix | None = None
@@ -168,7 +176,8 @@ class ZoneTracker(TrackedContainers):
                 if fired and zid in fired:
                     fired.remove(zid)
                 events.append(event(_EXIT, fix, z, t - since, when))
-        events.extend(event(_CROSSED, fix, z, None, when) for z in crossed)
+        if crossed:
+            events.extend(event(_CROSSED, fix, z, None, when) for z in crossed)
         for z in cur:
             if z not in before:
                 zid = zone_ids[z]
@@ -176,3 +185,10 @@ class ZoneTracker(TrackedContainers):
                 events.append(event(_ENTER, fix, z, None, when))
                 if self._limited[z]:
                     heapq.heappush(self._deadlines, (t + self._limit[zid], fix[0], zid, t))
+
+
+def _objects(items: Sequence[str] | npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """``items`` as a 1-d object array (itself when it is one)."""
+    if isinstance(items, np.ndarray):
+        return items
+    return np.fromiter(items, dtype=object, count=len(items))

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -27,7 +28,7 @@ from cargotrail.contract.records import (
     ZoneType,
 )
 from cargotrail.contract.validate import Rejection
-from cargotrail.errors import StoreCorrupt
+from cargotrail.errors import StoreCorrupt, ValidationError
 from geofence.zones import Zone
 from ledger.core.merkle import inclusion_proof_from_levels
 
@@ -146,6 +147,44 @@ class ZoneChange(msgspec.Struct, frozen=True, kw_only=True):
     operator: str
     feature: str
     note: str = ""
+
+
+ChangeKind = Literal["position", "geofence", "alert"]
+CHANGE_KINDS: tuple[ChangeKind, ...] = ("position", "geofence", "alert")
+CURSOR_PATTERN = r"^(0|[1-9][0-9]{0,17})\.(0|[1-9][0-9]{0,17})$"  # below 2**63 each
+_CURSOR = re.compile(CURSOR_PATTERN)
+
+
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    """One change the live feed pushes, with the cursor just after it (``changes_after``).
+
+    Exactly one of ``position`` (a container's latest fix moved), ``event`` (a geofence event was
+    stored) and ``alert`` (an alert was raised or triaged: its row as it is now) is set, per ``kind``.
+    """
+
+    cursor: str
+    kind: ChangeKind
+    container_id: str
+    position: Position | None = None
+    event: GeofenceEvent | None = None
+    alert: AlertRow | None = None
+
+
+def parse_cursor(cursor: str) -> tuple[int, int]:
+    """A change cursor (``"<major>.<minor>"``, two unsigned integers) as a comparable pair.
+
+    Cursors of one store increase with every change in the order changes become visible; comparing
+    their pairs orders them. Anything else is a ``ValidationError`` naming the cursor.
+    """
+    m = _CURSOR.match(cursor)
+    if m is None:
+        reason = "a change cursor is two unsigned integers of at most 18 digits, like '0.42'"
+        raise ValidationError(reason, field="cursor", record=cursor[:64])
+    return int(m.group(1)), int(m.group(2))
+
+
+def format_cursor(major: int, minor: int) -> str:
+    return f"{major}.{minor}"
 
 
 def nearest_rank(sorted_values: Sequence[float], p: float) -> float:
@@ -269,6 +308,26 @@ class Repository(Protocol):
 
     def zone_log(self, zone_id: str | None = None, limit: int = 500) -> list[ZoneChange]:
         """The zone changes, newest first (of one zone when ``zone_id`` is given)."""
+        ...
+
+    def change_head(self) -> str:
+        """The cursor of now: ``changes_after`` it misses no change committed later.
+
+        On PostgreSQL it may also return changes committed shortly before (while an older
+        transaction was still open): a feed starting at the head delivers at least once.
+        """
+        ...
+
+    def changes_after(self, cursor: str, limit: int = 500) -> list[Change]:
+        """Up to ``limit`` changes after ``cursor`` (``"0.0"``: from the first), oldest first.
+
+        A change is a latest position that moved, a geofence event stored, or an alert raised or
+        triaged. Each carries the cursor just after it; resuming from any of them misses nothing and
+        repeats nothing: a change is returned only once everything that could sort before it is
+        committed. A position or alert changed again is returned once, in its newest state.
+        Rows stored before the store had change cursors are not returned. A malformed cursor is a
+        ``ValidationError``.
+        """
         ...
 
     def proof(self, record_id: str) -> Proof | None: ...

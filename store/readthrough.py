@@ -9,6 +9,7 @@ from geofence.zones import Zone
 from store.base import (
     AlertRow,
     AlertStatus,
+    Change,
     DeadLetter,
     DwellStats,
     Position,
@@ -29,6 +30,12 @@ class ReadThrough:
 
     def get_meta(self, key: str) -> bytes | None:
         return self.inner.get_meta(key)
+
+    def change_head(self) -> str:
+        return self.inner.change_head()
+
+    def changes_after(self, cursor: str, limit: int = 500) -> list[Change]:
+        return self.inner.changes_after(cursor, limit)
 
     def latest_positions(self) -> list[Position]:
         return self.inner.latest_positions()

@@ -40,6 +40,7 @@ from store.base import (
     TriageAction,
     TriageEntry,
 )
+from store.sqlite_changes import SqliteChanges
 from store.sqlite_zones import SqliteZones
 
 _enc = msgspec.json.Encoder()
@@ -58,7 +59,7 @@ def migrations() -> list[tuple[int, str]]:
     return [(int(name.split("_", 1)[0]), (folder / name).read_text()) for name in found]
 
 
-class SqliteStore(SqliteZones):
+class SqliteStore(SqliteZones, SqliteChanges):
     def __init__(self, path: Path | str, *, timeout_s: float = 30.0):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,9 +117,8 @@ class SqliteStore(SqliteZones):
         if not rows:
             return 0
         with self._tx(what) as db:
-            before = db.total_changes
-            db.executemany(sql, rows)
-            return db.total_changes - before
+            # rowcount, not total_changes: the live change log's triggers write rows of their own.
+            return max(db.executemany(sql, rows).rowcount, 0)
 
     # -- writes ---------------------------------------------------------------
     def write_readings(

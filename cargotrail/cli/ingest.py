@@ -158,8 +158,22 @@ def _edit_registry(change: Any) -> None:
 
 
 @devices_app.command("add")
-def devices_add(device: str = typer.Argument(..., help="Device id.")) -> None:
-    """Register a device with a fresh key and print the key (hex) once: give it to the device."""
+def devices_add(
+    device: str = typer.Argument(..., help="Device id."),
+    ed25519_public_key: str | None = typer.Option(
+        None, help="The device signs with Ed25519: its raw 32-byte public key, hex (no secret kept here)."
+    ),
+) -> None:
+    """Register a device: a fresh HMAC key printed once (give it to the device), or its Ed25519 public key."""
+    if ed25519_public_key is not None:
+        from cargotrail.errors import ConfigError
+
+        try:
+            public_key = bytes.fromhex(ed25519_public_key)
+        except ValueError:
+            raise _fail(ConfigError("--ed25519-public-key must be hex")) from None
+        _edit_registry(lambda r: r.add_ed25519_device(device, public_key))
+        return
     keys: list[bytes] = []
     _edit_registry(lambda r: keys.append(r.add_device(device)))
     out.print(keys[0].hex())

@@ -1,12 +1,16 @@
-"""``cargotrail ingest-server``: HTTP batch ingest (uvicorn), optionally with an MQTT subscriber.
+"""``cargotrail ingest-server``: HTTP batch ingest (uvicorn), optionally MQTT and NMEA 0183 streams.
 
-Both transports feed one ``IngestGateway`` (one embedded runtime per process). The MQTT password is
+Readings go through the embedded runtime into the data directory, or with ``--kafka`` to the
+telemetry topic (and rejections to the DLQ topic) for the Kafka runtime's workers.
+
+All transports feed one ``IngestGateway`` (one sink per process). The MQTT password is
 read from the ``MQTT_PASSWORD`` environment variable, never from the command line.
 """
 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,6 +18,12 @@ from rich.markup import escape
 
 from cargotrail.errors import CargotrailError
 from cargotrail.settings import Settings
+
+if TYPE_CHECKING:
+    from services.ingest.gateway import IngestGateway
+    from services.ingest.kafka_sink import KafkaSink
+    from services.ingest.mqtt import MqttIngest
+    from services.ingest.nmea_stream import NmeaListener
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -27,45 +37,85 @@ def ingest_server(
     mqtt: str | None = typer.Option(None, help="Also subscribe to this MQTT broker, host:port."),
     mqtt_user: str = typer.Option("", help="MQTT username (password: the MQTT_PASSWORD variable)."),
     mqtt_client_id: str = typer.Option("cargotrail-ingest", help="MQTT client id (keeps the session)."),
+    mqtt_require_signature: bool = typer.Option(
+        False, help="Refuse unsigned MQTT messages (each must be a device's signed envelope wrapper)."
+    ),
+    kafka: str | None = typer.Option(
+        None, help="Send to this Kafka broker (telemetry and DLQ topics) instead of the embedded runtime."
+    ),
+    nmea_device: str | None = typer.Option(
+        None, help="Device of the NMEA 0183 stream (--nmea-tcp/--nmea-udp)."
+    ),
+    nmea_tcp: int | None = typer.Option(
+        None, help="Also read NMEA 0183 lines from TCP connections on this port."
+    ),
+    nmea_udp: int | None = typer.Option(
+        None, help="Also read NMEA 0183 lines from UDP datagrams on this port."
+    ),
 ) -> None:
     """Serve POST /v1/readings (and MQTT cargotrail/readings/<device>); rejected input goes to the DLQ."""
     import uvicorn
 
-    from services.ingest.http import IngestGateway, create_app
+    from services.ingest.gateway import IngestGateway
+    from services.ingest.http import create_app
     from services.ingest.mqtt import MqttConfig, MqttIngest
+    from services.ingest.nmea_stream import NmeaListener, StreamConfig
 
+    if (nmea_tcp is not None or nmea_udp is not None) and not nmea_device:
+        err.print("[red]error:[/] an NMEA stream is bound to one device: pass --nmea-device ID")
+        raise typer.Exit(2)
     try:
-        gateway = IngestGateway(Settings.from_env())
+        settings = Settings.from_env()
+        gateway = IngestGateway(settings, sink=_kafka_sink(settings, kafka) if kafka else None)
     except CargotrailError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    subscriber: MqttIngest | None = None
-    if mqtt:
-        try:
+    transports: list[MqttIngest | NmeaListener] = []  # started ones, stopped before the gateway closes
+    try:
+        if mqtt:
             config = MqttConfig.from_address(
                 mqtt,
                 username=mqtt_user,
                 password=os.environ.get("MQTT_PASSWORD", ""),
                 client_id=mqtt_client_id,
+                require_signature=mqtt_require_signature,
             )
-            subscriber = MqttIngest(gateway, config)
-            subscriber.start()
-        except (ValueError, ConnectionError) as exc:
-            gateway.close()
-            err.print(f"[red]error:[/] {escape(str(exc))}")
-            raise typer.Exit(2) from None
+            transports.append(MqttIngest(gateway, config))
+            transports[-1].start()
+        if nmea_device and (nmea_tcp is not None or nmea_udp is not None):
+            stream = StreamConfig(nmea_device, host=host, tcp_port=nmea_tcp, udp_port=nmea_udp)
+            transports.append(NmeaListener(gateway, stream))
+            transports[-1].start()
+    except (ValueError, OSError) as exc:  # ConnectionError and a busy port are OSErrors
+        _stop(transports, gateway)
+        err.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
     try:
         uvicorn.run(
-            create_app(gateway, require_signature=require_signature),
+            create_app(gateway, require_signature=require_signature, stop_first=[t.stop for t in transports]),
             host=host,
             port=port,
             timeout_keep_alive=5,
             timeout_graceful_shutdown=30,
         )
-    finally:
-        if subscriber is not None:
-            subscriber.stop()
-        gateway.close()
+    finally:  # the app's shutdown did this already, unless uvicorn never started
+        _stop(transports, gateway)
+
+
+def _stop(transports: list[MqttIngest | NmeaListener], gateway: IngestGateway) -> None:
+    for transport in transports:
+        transport.stop()
+    gateway.close()
+
+
+def _kafka_sink(settings: Settings, bootstrap: str) -> KafkaSink:
+    from cargotrail.kafka.producer import RecordProducer
+    from cargotrail.kafka.topics import Namespace, ensure_topics
+    from services.ingest.kafka_sink import KafkaSink
+
+    ns = Namespace(settings.kafka_prefix, settings.kafka_partitions)
+    ensure_topics(bootstrap, ns)
+    return KafkaSink(RecordProducer(bootstrap, linger_ms=5.0), ns)
 
 
 def register(app: typer.Typer) -> None:

@@ -120,6 +120,11 @@ from cargotrail.cli.ingest_server import register as _register_ingest_server  # 
 
 _register_ingest_server(app)
 
+# Kafka-direct ingest: `ingest-kafka` (integrators' raw topic -> telemetry topic or DLQ).
+from cargotrail.cli.ingest_kafka import register as _register_ingest_kafka  # noqa: E402
+
+_register_ingest_kafka(app)
+
 
 if __name__ == "__main__":
     app()

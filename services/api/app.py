@@ -9,8 +9,10 @@ or is not set up, 500 otherwise.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
@@ -18,9 +20,10 @@ from fastapi.responses import JSONResponse
 
 from cargotrail.errors import CargotrailError, ConfigError, LedgerUnavailable, StoreUnavailable
 from cargotrail.settings import Settings
+from services.api.live import LiveConfig, LiveHub
 from services.api.models import Health
 from services.api.tokens import TokenStore
-from store.base import Repository
+from store.base import Change, Repository
 
 if TYPE_CHECKING:
     from ledger.fabric.ledger import FabricLedger
@@ -72,23 +75,54 @@ def locked_store(request: Request) -> Iterator[Repository]:
         yield ctx.store
 
 
+def live_hub(ctx: ApiContext, config: LiveConfig) -> LiveHub:
+    """The live feed's hub over the context's store (store calls in a worker thread, under the lock)."""
+
+    def fetch(cursor: str, limit: int) -> list[Change]:
+        with ctx.lock:
+            return ctx.store.changes_after(cursor, limit)
+
+    def head() -> str:
+        with ctx.lock:
+            return ctx.store.change_head()
+
+    async def fetch_async(cursor: str, limit: int) -> list[Change]:
+        return await asyncio.to_thread(fetch, cursor, limit)
+
+    async def head_async() -> str:
+        return await asyncio.to_thread(head)
+
+    return LiveHub(fetch_async, head_async, config)
+
+
 def _error_status(exc: CargotrailError) -> int:
     return 503 if isinstance(exc, StoreUnavailable | LedgerUnavailable | ConfigError) else 500
 
 
-def create_app(settings: Settings, *, store: Repository | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, store: Repository | None = None, live: LiveConfig = LiveConfig()
+) -> FastAPI:
     """The API over the data directory of ``settings`` (or over ``store`` when given)."""
     from cargotrail.wiring import open_store
     from services.api.routes_audit import router as audit_router
+    from services.api.routes_epcis import router as epcis_router
+    from services.api.routes_live import router as live_router
     from services.api.routes_read import router as read_router
     from services.api.routes_triage import router as triage_router
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.live.stop()  # end the live streams, so that shutdown does not wait on them
+
     app = FastAPI(
+        lifespan=lifespan,
         title="cargotrail API",
         version=API_VERSION,
         description=(
             "Container positions, tracks, geofence events, RFID reads, alerts and their triage, "
-            "DCSA Track & Trace equipment events, Merkle proofs and ledger anchors. "
+            "DCSA Track & Trace equipment events, EPCIS 2.0 query documents, Merkle proofs and ledger "
+            "anchors, and a live feed (server-sent events) of positions, geofence events and alerts. "
             "Every /v1 endpoint needs `Authorization: Bearer <token>` (`cargotrail api-token create`); "
             "roles: operator (read, triage), auditor (read, verify), admin (all), integrator (ingest "
             "only: refused here)."
@@ -97,6 +131,7 @@ def create_app(settings: Settings, *, store: Repository | None = None) -> FastAP
     tokens = TokenStore.for_data_dir(settings.data_dir)
     app.state.tokens = tokens
     app.state.ctx = ApiContext(settings, store if store is not None else open_store(settings), tokens)
+    app.state.live = live_hub(app.state.ctx, live)
 
     @app.exception_handler(CargotrailError)
     def _cargotrail_error(request: Request, exc: CargotrailError) -> JSONResponse:
@@ -110,4 +145,6 @@ def create_app(settings: Settings, *, store: Repository | None = None) -> FastAP
     app.include_router(read_router)
     app.include_router(triage_router)
     app.include_router(audit_router)
+    app.include_router(epcis_router)
+    app.include_router(live_router)
     return app

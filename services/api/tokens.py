@@ -24,6 +24,8 @@ from cargotrail.errors import ConfigError
 
 TOKENS_FILE = "api_tokens.json"
 PREFIX = "ct_"
+BOOTSTRAP_ID = "boot-"  # ids of tokens a deployment supplies (``ensure``)
+MIN_BOOTSTRAP_LEN = 32
 
 
 class Role(enum.StrEnum):
@@ -91,6 +93,31 @@ class TokenStore:
         )
         self._write([*self._load(), entry])
         return entry, token
+
+    def ensure(self, token: str, role: Role, name: str) -> TokenEntry:
+        """Accept ``token`` (chosen by a deployer, e.g. from a secret) with ``role`` under ``name``.
+
+        Idempotent: a token already stored is kept as it is. Another token stored under the same name
+        by an earlier ``ensure`` is revoked, so changing the deployment's secret rotates the token.
+        """
+        if len(token) < MIN_BOOTSTRAP_LEN or any(c.isspace() for c in token):
+            raise ConfigError(
+                f"the bootstrap API token must be at least {MIN_BOOTSTRAP_LEN} characters without spaces "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        if not name.strip():
+            raise ConfigError("a bootstrap API token needs a name")
+        found = self.authenticate(token)
+        if found is not None:
+            return found
+        digest = token_hash(token)
+        token_id = f"{BOOTSTRAP_ID}{digest[:12]}"
+        entry = TokenEntry(
+            token_id=token_id, name=name.strip(), role=role, sha256=digest, created_ts=time.time()
+        )
+        kept = [t for t in self._load() if not (t.token_id.startswith(BOOTSTRAP_ID) and t.name == entry.name)]
+        self._write([*kept, entry])
+        return entry
 
     def revoke(self, token_id: str) -> bool:
         tokens = self._load()

@@ -8,8 +8,9 @@ at the line of its first fragment; positions are 1-based line numbers).
 - static and voyage data (types 5, 24) -> ``vessels``, and a skip note saying so;
 - positions of vessels with no container in the manifest, "position not available" (91/181),
   other message types, empty payloads, blank lines -> skipped, explained;
-- bad checksums, sentences that are not AIS, fragments out of order, multi-part messages that
-  never complete, payloads that do not decode -> rejected with the reason (raw: every fragment).
+- bad checksums, payload bytes outside the 6-bit armour, sentences that are not AIS, fragments
+  out of order, multi-part messages that never complete, payloads that do not decode -> rejected
+  with the reason (raw: every fragment).
 
 AIS positions carry only the second of the minute, so a message is stamped with ``received``
 plus its line number in microseconds: unique and ordered per vessel, deterministic for a file.
@@ -34,6 +35,8 @@ SOURCE = "ais"
 KNOTS_TO_KMH = 1.852
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 24})
+# The 6-bit ASCII armour of AIS payloads ('0'-'W', '`'-'w'); pyais decodes other bytes silently.
+ARMOUR = bytes(range(48, 88)) + bytes(range(96, 120))
 MAX_PENDING = 32  # incomplete multi-part messages held at once; the oldest is rejected beyond this
 
 _Fragments = list[tuple[int, str, NMEAMessage]]
@@ -62,6 +65,11 @@ class _Parser:
             return
         if not msg.is_valid:
             self.out.reject(SOURCE, n, "checksum error", raw, field="checksum")
+            return
+        stray = bytes(msg.payload).translate(None, ARMOUR)
+        if stray:
+            reason = f"payload character {chr(stray[0])!r} is not in the AIS 6-bit armour"
+            self.out.reject(SOURCE, n, reason, raw, field="payload")
             return
         if msg.frag_cnt <= 1:
             self.message(n, [(n, raw, msg)])

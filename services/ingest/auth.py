@@ -1,6 +1,7 @@
-"""Device authentication: HMAC-SHA256 signed message envelopes, time window, replay defence.
+"""Device authentication: HMAC-SHA256 or Ed25519 signed message envelopes, time window, replay defence.
 
-A device signs, with its registry key, the canonical string
+A device signs, with its HMAC key (shared with the registry) or its Ed25519 private key (the
+registry holds the public key), the canonical string
 
     cargotrail-v1 \\n device_id \\n seq \\n ts \\n nonce \\n sha256(body) hex
 
@@ -9,7 +10,9 @@ order, and raises ``ValidationError`` naming the failed check in ``field``:
 
 1. ``device_id``  the device is in the registry (unknown device);
 2. ``body``       the body hashes to ``body_sha256`` (tampered or truncated body);
-3. ``signature``  the HMAC matches, compared in constant time (forged or wrong key);
+3. ``signature``  the HMAC matches, compared in constant time, or the Ed25519 signature verifies
+                  (forged or wrong key); the registry, never the envelope, says which scheme a
+                  device uses, so a message cannot pick the weaker check;
 4. ``ts``         the device time is within ``window_s`` of ``now`` (stale or from the future);
 5. ``seq``/``nonce``  neither the (device, seq) nor the (device, nonce) was accepted before.
 
@@ -26,6 +29,8 @@ import hmac
 from collections import deque
 
 import msgspec
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cargotrail.errors import ValidationError
 from services.ingest.devices import DeviceRegistry
@@ -41,7 +46,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     ts: float  # device time, epoch seconds UTC
     nonce: str
     body_sha256: str  # hex
-    signature: str  # hex HMAC-SHA256 of ``signing_string``
+    signature: str  # hex HMAC-SHA256 (32 bytes) or Ed25519 signature (64 bytes) of ``signing_string``
 
 
 def signing_string(device_id: str, seq: int, ts: float, nonce: str, body_sha256: str) -> bytes:
@@ -55,9 +60,26 @@ def sign(key: bytes, *, device_id: str, seq: int, ts: float, nonce: str, body: b
     return Envelope(device_id=device_id, seq=seq, ts=ts, nonce=nonce, body_sha256=digest, signature=mac)
 
 
+def sign_ed25519(
+    private_key: Ed25519PrivateKey, *, device_id: str, seq: int, ts: float, nonce: str, body: bytes
+) -> Envelope:
+    """The envelope of an Ed25519 device (its private key never leaves it)."""
+    digest = hashlib.sha256(body).hexdigest()
+    sig = private_key.sign(signing_string(device_id, seq, ts, nonce, digest)).hex()
+    return Envelope(device_id=device_id, seq=seq, ts=ts, nonce=nonce, body_sha256=digest, signature=sig)
+
+
 def _ascii(hex_text: str) -> bytes:
     # compare_digest refuses non-ASCII str (TypeError): compare bytes, so any input is just "no match".
     return hex_text.lower().encode("utf-8", "replace")
+
+
+def _ed25519_verifies(public_key: bytes, signature_hex: str, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(bytes.fromhex(signature_hex), message)
+    except (InvalidSignature, ValueError):  # ValueError: not hex, or not a 64-byte signature
+        return False
+    return True
 
 
 class Verifier:
@@ -73,17 +95,20 @@ class Verifier:
         """Accept the message (and remember it) or raise ``ValidationError`` saying why not."""
         device = envelope.device_id
         record = f"{device}#{envelope.seq}"
-        key = self.registry.keys.get(device)
-        if key is None:
+        key, public_key = self.registry.keys.get(device), self.registry.public_keys.get(device)
+        if key is None and public_key is None:
             raise ValidationError(f"unknown device {device!r}", field="device_id", record=record)
         if not hmac.compare_digest(hashlib.sha256(body).hexdigest().encode(), _ascii(envelope.body_sha256)):
             raise ValidationError("body does not match its SHA-256 digest", field="body", record=record)
-        expected = hmac.new(
-            key,
-            signing_string(device, envelope.seq, envelope.ts, envelope.nonce, envelope.body_sha256.lower()),
-            hashlib.sha256,
-        ).hexdigest()
-        if not hmac.compare_digest(expected.encode(), _ascii(envelope.signature)):
+        signed = signing_string(
+            device, envelope.seq, envelope.ts, envelope.nonce, envelope.body_sha256.lower()
+        )
+        if key is not None:
+            expected = hmac.new(key, signed, hashlib.sha256).hexdigest()
+            good = hmac.compare_digest(expected.encode(), _ascii(envelope.signature))
+        else:
+            good = _ed25519_verifies(public_key or b"", envelope.signature, signed)
+        if not good:
             raise ValidationError("bad signature", field="signature", record=record)
         skew = envelope.ts - now
         if not abs(skew) <= self.window_s:  # also refuses NaN

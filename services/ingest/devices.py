@@ -2,7 +2,8 @@
 
 It holds, per integrator feed:
 
-- ``keys``: each device's secret key (HMAC-SHA256, see ``auth``);
+- ``keys``: each HMAC-SHA256 device's secret key, or ``public_keys``: each Ed25519 device's public
+  key (a device signs one way or the other, see ``auth``);
 - ``bindings``: tracker device id -> the container it is fixed to (NMEA units, EPCIS sensors);
 - ``assets``: other identifiers of a container (a GS1 GRAI/GIAI EPC of the box) -> container id;
 - ``read_points``: EPCIS read point / location id -> (lat, lon), for sensor reports without GPS;
@@ -28,6 +29,7 @@ _SEPARATORS = re.compile(r"[:/.]")
 
 class _Stored(msgspec.Struct, kw_only=True):
     keys: dict[str, str] = {}  # hex
+    public_keys: dict[str, str] = {}  # hex, raw 32-byte Ed25519 keys
     bindings: dict[str, str] = {}
     assets: dict[str, str] = {}
     read_points: dict[str, tuple[float, float]] = {}
@@ -39,6 +41,7 @@ class DeviceRegistry:
     """Mutable registry; EPCIS AssociationEvents update ``bindings`` as they are parsed."""
 
     keys: dict[str, bytes] = field(default_factory=dict)
+    public_keys: dict[str, bytes] = field(default_factory=dict)
     bindings: dict[str, str] = field(default_factory=dict)
     assets: dict[str, str] = field(default_factory=dict)
     read_points: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -52,7 +55,19 @@ class DeviceRegistry:
         if len(key) < 16:
             raise ConfigError(f"the key of device {device_id} is {len(key)} bytes; at least 16 are needed")
         self.keys[device_id] = key
+        self.public_keys.pop(device_id, None)  # one way of signing per device
         return key
+
+    def add_ed25519_device(self, device_id: str, public_key: bytes) -> None:
+        """Register ``device_id`` by its Ed25519 public key (raw 32 bytes); it keeps the private key."""
+        if not device_id:
+            raise ConfigError("a device id cannot be empty")
+        if len(public_key) != 32:
+            raise ConfigError(
+                f"an Ed25519 public key is 32 bytes; the one of {device_id} is {len(public_key)}"
+            )
+        self.public_keys[device_id] = public_key
+        self.keys.pop(device_id, None)
 
     def bind(self, device_id: str, container_id: str) -> None:
         if not is_valid_container_id(container_id):
@@ -79,6 +94,7 @@ class DeviceRegistry:
         return msgspec.json.encode(
             _Stored(
                 keys={d: k.hex() for d, k in self.keys.items()},
+                public_keys={d: k.hex() for d, k in self.public_keys.items()},
                 bindings=self.bindings,
                 assets=self.assets,
                 read_points=self.read_points,
@@ -92,6 +108,7 @@ class DeviceRegistry:
             s = msgspec.json.decode(data, type=_Stored)
             return cls(
                 keys={d: bytes.fromhex(k) for d, k in s.keys.items()},
+                public_keys={d: bytes.fromhex(k) for d, k in s.public_keys.items()},
                 bindings=dict(s.bindings),
                 assets=dict(s.assets),
                 read_points=dict(s.read_points),

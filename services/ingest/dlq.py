@@ -1,9 +1,10 @@
 """Dead letters: list them, and replay corrected ones through the ingest pipeline.
 
 A dead letter's ``raw`` is the smallest payload its parser accepts again: an NMEA or AIS line
-(all fragments of a multi-part AIS message), one EPCIS event, one JSON reading. A replay parses
-that raw text (or a corrected payload given by the operator) with the parser named by its
-``source``; only when nothing of it is rejected again is it stored and marked replayed.
+(all fragments of a multi-part AIS message), one EPCIS event, one JSON reading (of an HTTP batch
+or a Kafka-direct record). A replay parses that raw text (or a corrected payload given by the
+operator) with the parser its ``source`` names; only when nothing of it is rejected again is it
+stored and marked replayed.
 
 The repository interface has no "mark replayed" write yet, so replayed ids are kept under the
 meta key ``ingest.dlq.replayed`` (a JSON list) until it does.
@@ -22,6 +23,9 @@ from services.ingest.pipeline import FORMATS, IngestReport, ingest_payload
 from store.base import DeadLetter
 
 REPLAYED_KEY = "ingest.dlq.replayed"
+# Dead letters whose raw payload one of the file parsers reads again, by source. A Kafka-direct
+# record is one JSON reading, like an element of an HTTP batch (``json``).
+REPLAY_FORMAT = {**{f: f for f in FORMATS}, "kafka": "json"}
 SCAN_LIMIT = 100_000
 
 
@@ -53,13 +57,13 @@ def replay(
         if not letters:
             raise ConfigError(f"no dead letter with id {letter_id}")
     else:
-        letters = [d for d in reversed(letters) if d.id not in done and d.rejection.source in FORMATS]
+        letters = [d for d in reversed(letters) if d.id not in done and d.rejection.source in REPLAY_FORMAT]
     outcomes = []
     for letter in letters:
-        fmt = letter.rejection.source
-        if fmt not in FORMATS:
+        fmt = REPLAY_FORMAT.get(letter.rejection.source, "")
+        if not fmt:
             raise ConfigError(
-                f"dead letter {letter.id} came from {fmt!r}, which cannot be replayed from a file"
+                f"dead letter {letter.id} came from {letter.rejection.source!r}, which cannot be replayed"
             )
         body = payload if payload is not None else letter.rejection.raw.encode()
         if fmt == "json" and payload is None:

@@ -12,8 +12,9 @@ the trackers whose sensor reports follow it.
   each sensor element -> one ``Reading`` (``source="epcis"``) for the container its device is
   bound to, else the first object of the event that is a container. The position comes from
   latitude/longitude reports (WGS84), else a ``geo:`` read point, else the registry's
-  ``read_points``. A container reading without a position is rejected (bind the read point,
-  then replay the dead letter); sensor data of objects that are not containers is skipped.
+  ``read_points``. An event with a container reading lacking a position or time is rejected
+  whole, none of its readings kept (bind the read point, then replay the dead letter); sensor
+  data of objects that are not containers is skipped.
 - TransformationEvents, events without sensor data, events carrying an ``errorDeclaration``
   and associations not about a container are skipped, explained.
 - a payload that is not JSON, not an EPCIS document or event, or events that are not objects
@@ -149,7 +150,8 @@ class _Parser:
             (event.get("readPoint") or {}).get("id") if isinstance(event.get("readPoint"), dict) else None
         )
         fallback = _geo(read_point) or self.registry.read_points.get(str(read_point))
-        made, missing = 0, []
+        made: list[Reading] = []
+        missing: list[str] = []
         for element in event["sensorElementList"]:
             if not isinstance(element, dict):
                 missing.append("sensor element object")
@@ -169,7 +171,7 @@ class _Parser:
             if ts is None or position is None:
                 missing.append("time" if ts is None else "position")
                 continue
-            self.out.readings.append(
+            made.append(
                 Reading(
                     device_id=device if isinstance(device, str) else f"epcis:{container}",
                     container_id=container,
@@ -181,15 +183,16 @@ class _Parser:
                     **values,
                 )
             )
-            made += 1
-        if missing:
+        if missing:  # one outcome per event: rejected whole, so that its replay gives every reading
             what = "/".join(sorted(set(missing)))
             reason = (
                 f"{len(missing)} sensor element(s) of a container have no usable {what} (positions: WGS84 "
                 f"latitude/longitude reports, else read point {read_point!r} must have a known location)"
             )
             self.out.reject(SOURCE, n, reason, raw, record=record, field="sensorElementList")
-        elif not made:
+        elif made:
+            self.out.readings.extend(made)
+        else:
             reason = f"sensor data of {_epcs(event) or read_point}: no container or bound tracker among them"
             self.out.skip(SOURCE, n, reason, record=record)
 

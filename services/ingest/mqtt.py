@@ -5,6 +5,16 @@ the device, and a message may only carry that device's readings. A payload is on
 (an object) or a JSON array of readings, as in HTTP batches. Every rejected message or record goes
 to the dead-letter table with its reason (source ``mqtt`` for a message refused whole).
 
+Signed messages: a device that signs (``services.ingest.auth``) publishes the wrapper
+
+    {"envelope": {...Envelope...}, "body": "<the signed JSON text: one reading or an array>"}
+
+(a wrapper rather than MQTT 5 user properties, so that MQTT 3.1.1 devices can sign too). The
+envelope is verified over the exact UTF-8 bytes of ``body``: a forged signature, a replayed
+sequence number or nonce, a stale time, an unknown device or an envelope of another device than
+the topic's is refused whole into the DLQ with the reason. With ``require_signature`` an unsigned
+message is refused the same way.
+
 Resilience: QoS 1 with a persistent session (``clean_session=False`` and a stable client id), so
 the broker keeps messages while the subscriber is away; paho's network loop reconnects with
 backoff (``reconnect_delay``) and the subscription is renewed on every connect. Connecting has a
@@ -18,12 +28,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from services.ingest.http import BatchResult, IngestGateway
+from services.ingest.auth import Envelope
+from services.ingest.gateway import BatchResult, IngestGateway
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +54,7 @@ class MqttConfig:
     connect_timeout_s: float = 10.0
     reconnect_min_s: int = 1
     reconnect_max_s: int = 30
+    require_signature: bool = False
 
     @classmethod
     def from_address(cls, address: str, **kwargs: Any) -> MqttConfig:
@@ -50,6 +63,18 @@ class MqttConfig:
         if not host or not port.isdigit():
             raise ValueError(f"{address!r}: expected host:port")
         return cls(host=host, port=int(port), **kwargs)
+
+
+class _Wrapper(msgspec.Struct):
+    """Just enough to tell a signed wrapper from a bare reading (which has neither key)."""
+
+    envelope: msgspec.Raw = msgspec.Raw(b"")  # empty: no such key
+    body: msgspec.Raw = msgspec.Raw(b"")
+
+
+_probe = msgspec.json.Decoder(_Wrapper)
+_envelope = msgspec.json.Decoder(Envelope)
+_body = msgspec.json.Decoder(str)
 
 
 class MqttIngest:
@@ -139,6 +164,21 @@ class MqttIngest:
             reason = f"topic {topic!r} is not {prefix}<device>"
             return self.gateway.refuse("mqtt", "topic", reason, payload, status=400)
         body = payload.strip()
+        envelope: Envelope | None = None
         if body.startswith(b"{"):
-            body = b"[" + body + b"]"  # one reading: a batch of one
-        return self.gateway.submit(body, source="mqtt", device=device)
+            try:
+                wrapper = _probe.decode(body)
+            except msgspec.DecodeError:
+                wrapper = _Wrapper()  # not JSON: the gateway dead-letters it with the parser's reason
+            if wrapper.envelope:
+                try:
+                    envelope = _envelope.decode(wrapper.envelope)
+                    body = _body.decode(wrapper.body or b"null").encode()  # missing: "not a str"
+                except msgspec.DecodeError as exc:
+                    field = "envelope" if envelope is None else "body"
+                    reason = f"malformed signed message ({field}): {exc}"
+                    return self.gateway.refuse("mqtt", field, reason, payload, status=401)
+        if envelope is None and self.config.require_signature:
+            reason = "unsigned: this subscriber requires signed envelopes"
+            return self.gateway.refuse("mqtt", "envelope", reason, payload, status=401)
+        return self.gateway.submit(body, source="mqtt", device=device, envelope=envelope, allow_object=True)

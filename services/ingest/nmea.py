@@ -7,7 +7,8 @@ Contract of ``parse_nmea``: one outcome per input line (1-based line numbers as 
 - other sentence types pynmea2 knows (RTE, MWV, GSV...), GGA without a fix, RMC with status V,
   blank lines -> skipped, explained;
 - non-NMEA lines, checksum errors (strict: a missing checksum is one), sentence types nobody knows,
-  fields that do not parse, an unbound device -> rejected with the reason.
+  fields that do not parse (a non-numeric fix quality), truncated GGA/RMC, an unbound device ->
+  rejected with the reason.
 
 GGA carries only a time of day. Its date is the last RMC date seen in the same stream, else the
 latest day on which that time is not after ``reference`` (the receive time), which is right for
@@ -17,16 +18,28 @@ a live feed and for a file ingested the day it was recorded.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import pynmea2
 
 from cargotrail.contract.records import Reading
 from services.ingest.devices import DeviceRegistry
+from services.ingest.lines import Overlong
 from services.ingest.result import ParseResult, epoch_ms
 
 SOURCE = "nmea"
 KNOTS_TO_KMH = 1.852
+# Data fields a fix needs: GGA through the HDOP, RMC through the date (later ones are optional).
+MIN_FIELDS = {"GGA": 8, "RMC": 9}
+
+
+@dataclass
+class StreamState:
+    """What one device's stream carries from chunk to chunk: lines read, the last RMC date."""
+
+    lines: int = 0
+    rmc_date: date | None = None
 
 
 def _gga_datetime(tod: time, rmc_date: date | None, reference: datetime) -> datetime:
@@ -45,13 +58,23 @@ def _float(value: object) -> float | None:
 
 
 def parse_nmea(
-    lines: Iterable[str], *, device_id: str, registry: DeviceRegistry, reference: datetime
+    lines: Iterable[str],
+    *,
+    device_id: str,
+    registry: DeviceRegistry,
+    reference: datetime,
+    stream: StreamState | None = None,
 ) -> ParseResult:
-    """Parse NMEA 0183 lines from one device (see the module docstring for the contract)."""
+    """Parse NMEA 0183 lines from one device (see the module docstring for the contract).
+
+    ``stream``: for a stream read in chunks, the line count and last RMC date so far (updated).
+    """
     out = ParseResult()
     container = registry.bindings.get(device_id)
-    rmc_date: date | None = None
-    for n, raw_line in enumerate(lines, start=1):
+    state = stream if stream is not None else StreamState()
+    rmc_date = state.rmc_date
+    for n, raw_line in enumerate(lines, start=state.lines + 1):
+        state.lines = n
         line = raw_line.strip()
         raw_line = raw_line.rstrip("\r\n")  # the dead letter keeps the sentence, not its line end
         record = f"{device_id}#line{n}"
@@ -78,6 +101,10 @@ def parse_nmea(
         if kind not in ("GGA", "RMC"):
             out.skip(SOURCE, n, f"{kind} sentence carries no position fix", record=record)
             continue
+        if len(msg.data) < MIN_FIELDS[kind]:
+            reason = f"truncated {kind} sentence: {len(msg.data)} fields, a fix needs {MIN_FIELDS[kind]}"
+            out.reject(SOURCE, n, reason, raw_line, record=record)
+            continue
         speed_kmh = heading = hdop = None
         try:
             if kind == "RMC":
@@ -87,12 +114,16 @@ def parse_nmea(
                     )
                     continue
                 ts = msg.datetime
-                rmc_date = ts.date()
+                rmc_date = state.rmc_date = ts.date()
                 knots = _float(msg.spd_over_grnd)
                 speed_kmh = None if knots is None else knots * KNOTS_TO_KMH
                 heading = _float(msg.true_course)
             else:
-                if not msg.gps_qual:
+                if msg.gps_qual and not str(msg.gps_qual).isdigit():
+                    reason = f"GGA fix quality {msg.gps_qual!r} is not a number"
+                    out.reject(SOURCE, n, reason, raw_line, record=record, field="gps_qual")
+                    continue
+                if not msg.gps_qual or int(msg.gps_qual) == 0:
                     out.skip(SOURCE, n, "GGA fix quality 0: no fix", record=record)
                     continue
                 ts = _gga_datetime(msg.timestamp, rmc_date, reference)
@@ -119,4 +150,43 @@ def parse_nmea(
                 source=SOURCE,
             )
         )
+    return out
+
+
+def parse_chunk(
+    items: Iterable[bytes | Overlong],
+    *,
+    device_id: str,
+    registry: DeviceRegistry,
+    reference: datetime,
+    stream: StreamState,
+    max_line: int,
+) -> ParseResult:
+    """``parse_nmea`` over a stream's chunk of raw lines, where ``LineSplitter`` cut over-long ones.
+
+    An over-long line is rejected (field ``line``, its head kept) and counted like any other line.
+    Bytes are decoded as ASCII, a bad byte replaced: it spoils its own line's checksum, nothing more.
+    """
+    out = ParseResult()
+    run: list[str] = []
+
+    def parse_run() -> None:
+        if run:
+            part = parse_nmea(run, device_id=device_id, registry=registry, reference=reference, stream=stream)
+            out.readings += part.readings
+            out.rejections += part.rejections
+            out.skipped += part.skipped
+            run.clear()
+
+    for item in items:
+        if isinstance(item, Overlong):
+            parse_run()
+            stream.lines += 1
+            n = stream.lines
+            reason = f"line longer than {max_line} bytes: not an NMEA 0183 sentence"
+            raw = item.head.decode("ascii", errors="replace")
+            out.reject(SOURCE, n, reason, raw, record=f"{device_id}#line{n}", field="line")
+        else:
+            run.append(item.decode("ascii", errors="replace"))
+    parse_run()
     return out

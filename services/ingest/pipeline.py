@@ -1,8 +1,9 @@
 """Ingest a payload into the data directory: parse -> validate -> embedded runtime -> store, DLQ.
 
-The edge around the pure parsers, shared by ``cargotrail ingest``, ``cargotrail dlq replay`` and
-(later) the HTTP gateway. The device registry lives in the data directory as ``devices.json``
-(mode 0600: it holds device keys); EPCIS associations found while parsing are saved back to it.
+The edge around the pure parsers, shared by ``cargotrail ingest`` and ``cargotrail dlq replay``
+(the transports share ``gateway`` instead). The device registry lives in the data directory as
+``devices.json`` (mode 0600: it holds device keys); EPCIS associations found while parsing are
+saved back to it.
 """
 
 from __future__ import annotations
@@ -16,15 +17,13 @@ from pathlib import Path
 from cargotrail.contract.validate import Rejection, split_readings
 from cargotrail.errors import ConfigError
 from cargotrail.settings import Settings
-from cargotrail.wiring import ZONES_FILE, ledger_anchoring, load_zones, open_store
 from services.ingest.ais import parse_ais
 from services.ingest.devices import DeviceRegistry
 from services.ingest.epcis import parse_epcis
 from services.ingest.jsonbatch import parse_json
 from services.ingest.nmea import parse_nmea
 from services.ingest.result import ParseResult, Skipped
-from streams.processors.pipeline import Processors
-from streams.runtimes.embedded import EmbeddedRuntime
+from services.ingest.sinks import EmbeddedSink
 
 REGISTRY_FILE = "devices.json"
 FORMATS = ("epcis", "nmea", "ais", "json")
@@ -118,28 +117,12 @@ def ingest_payload(
         return report
     if result.bindings:
         save_registry(data_dir, registry)
-    zones = load_zones(settings) if (data_dir / ZONES_FILE).exists() else []
-    store = open_store(settings)
+    sink = EmbeddedSink(settings, clock=clock)
     try:
-        runtime = EmbeddedRuntime(
-            Processors(zones, lateness_s=settings.lateness_s, thresholds=settings.thresholds),
-            store,
-            max_future_s=settings.max_future_s,
-            now=clock,
-            anchoring=ledger_anchoring(settings, store),
-        )
-        if rejections and dead_letters:
-            with store.unit_of_work():
-                store.write_dead_letters(rejections, now_s)
+        if rejections:
+            sink.dead_letter(rejections, now_s)
         if valid:
-            runtime.ingest(valid)
-        runtime.finish()
+            sink.accept(valid, now_s)
     finally:
-        store.close()
-    return IngestReport(
-        source=fmt,
-        accepted=len(valid),
-        rejections=rejections,
-        skipped=result.skipped,
-        bindings=result.bindings,
-    )
+        sink.close()
+    return report

@@ -9,6 +9,7 @@ import shapely
 
 from geofence.zones import Zone
 from store.base import Position
+from store.postgres.changes import Changes
 from store.postgres.connect import Connected
 from store.postgres.errors import boundary
 from store.postgres.layout import PARTITIONED, TimescalePolicy, month_partition_sql, months
@@ -21,7 +22,7 @@ def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-class PostgresStore(Zones, Writes):
+class PostgresStore(Zones, Changes, Writes):
     """The Repository on PostgreSQL 15+ with PostGIS; see ``store.base.Repository`` for the contract.
 
     On open: connect (``StoreUnavailable`` if the server cannot be reached in

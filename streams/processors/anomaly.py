@@ -16,7 +16,7 @@ from geofence events (``on_geofence``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,7 @@ from streams.processors.columns import Columns
 from streams.processors.geo import haversine_m
 from streams.processors.jumps import MIN_DT_S, screen_fix
 from streams.processors.plans import PlanBook
+from streams.processors.released import Released
 from streams.processors.rules import FixContext, shock, step
 from streams.processors.state import ContainerState
 
@@ -57,10 +58,6 @@ class _Groups:
         prev = np.roll(values[self.order], 1)
         prev[self.starts] = held[self.group_codes]
         return np.asarray(prev)
-
-
-def _float_field(readings: Sequence[Reading], name: str) -> Floats:
-    return np.array([np.nan if (v := getattr(r, name)) is None else v for r in readings], dtype=np.float64)
 
 
 class AnomalyProcessor:
@@ -97,15 +94,15 @@ class AnomalyProcessor:
         return {cid: self._load(c) for cid, c in self.plans.codes.items() if self.cols.seen_ts[c] > -np.inf}
 
     # -- passes -------------------------------------------------------------------
-    def screen_jumps(self, readings: Sequence[Reading], ts: Floats, lon: Floats, lat: Floats,
-                     codes: Ints, ids: Objects) -> tuple[Bools, list[Alert]]:  # fmt: skip
-        """Return which fixes to accept, and the GPS-jump alerts."""
+    def screen_jumps(self, b: Released) -> tuple[Bools, list[Alert]]:
+        """Return which fixes of ``b`` to accept, and the GPS-jump alerts."""
         alerts: list[Alert] = []
-        accepted = np.ones(len(readings), dtype=bool)
-        if not len(readings):
+        accepted = np.ones(len(b), dtype=bool)
+        if not len(b):
             return accepted, alerts
         self.cols.ensure(len(self.plans))
-        g, k = _Groups(codes), self.cols
+        ts, lon, lat = b.ts, b.lon, b.lat
+        g, k = _Groups(b.codes), self.cols
         o = g.order
         p_ts, p_lon, p_lat = (
             g.previous(ts, k.last_ts),
@@ -123,30 +120,33 @@ class AnomalyProcessor:
             last = (s.last_ts, s.last_lon, s.last_lat, s.last_reading_id)
             limits = self.plans.limits(self.plans.ids[c])
             for i in o[g.starts[gi] : g.ends[gi]]:
-                r = readings[i]
+                r = b.readings[i]
                 if screen_fix(s, r, float(ts[i]), limits, last, alerts):
-                    last = (float(ts[i]), r.lon, r.lat, str(ids[i]))
+                    last = (float(ts[i]), r.lon, r.lat, b.ids[i])
                 else:
                     accepted[i] = False
             self._store(c, s)
         return accepted, alerts
 
-    def apply_rules(self, readings: Sequence[Reading], ts: Floats, lon: Floats, lat: Floats, codes: Ints,
-                    ids: Objects, in_service: Bools, on_route: Bools) -> list[Alert]:  # fmt: skip
-        """Per-fix rules over accepted, in-order fixes; advances every container's state."""
+    def apply_rules(self, b: Released, rows: Ints, in_service: Bools, on_route: Bools) -> list[Alert]:
+        """Per-fix rules over the accepted, in-order fixes ``rows`` of ``b``; advances their containers.
+
+        ``in_service`` and ``on_route`` are per row.
+        """
         alerts: list[Alert] = []
-        if not len(readings):
+        if not len(rows):
             return alerts
+        codes = b.codes[rows]
         g, k, pb = _Groups(codes), self.cols, self.plans
         o, gc = g.order, g.codes
+        ro = rows[o]  # batch index of each fix, grouped by container
+        ts, lon, lat = b.ts[rows], b.lon[rows], b.lat[rows]
         p_ts, p_lon, p_lat = (
             g.previous(ts, k.last_ts),
             g.previous(lon, k.last_lon),
             g.previous(lat, k.last_lat),
         )
-        rs = [readings[i] for i in o]
-        temp, shock_g = _float_field(rs, "temperature_c"), _float_field(rs, "shock_g")
-        door = np.fromiter((r.door_open is True for r in rs), dtype=bool, count=len(rs))
+        temp, shock_g, door = b.temp[ro], b.shock[ro], b.door[ro]
         moved = np.where(p_ts > -np.inf, haversine_m(p_lon, p_lat, lon[o], lat[o]), np.inf)
         svc = in_service[o]
         with np.errstate(invalid="ignore"):
@@ -156,17 +156,16 @@ class AnomalyProcessor:
         bad[g.gid[unusual]] = True
         bad |= self.force_slow_path
         quiet = ~bad
-        c_q, i_q = g.group_codes[quiet], g.last[quiet]
-        k.last_ts[c_q], k.last_lon[c_q], k.last_lat[c_q] = ts[i_q], lon[i_q], lat[i_q]
-        k.last_rid[c_q] = ids[i_q]
-        k.last_dev[c_q] = [readings[i].device_id for i in i_q]
+        c_q, i_q = g.group_codes[quiet], rows[g.last[quiet]]
+        k.last_ts[c_q], k.last_lon[c_q], k.last_lat[c_q] = b.ts[i_q], b.lon[i_q], b.lat[i_q]
+        k.last_rid[c_q], k.last_dev[c_q] = b.id_arr[i_q], b.devices[i_q]
         for gi in np.flatnonzero(bad):
             c = int(g.group_codes[gi])
             cid = pb.ids[c]
             s, limits, band = self._load(c), pb.limits(cid), pb.temp_band(cid)
             for j in range(g.starts[gi], g.ends[gi]):
                 ctx = FixContext(in_service_zone=bool(svc[j]), on_route=bool(on_route[o[j]]))
-                step(s, rs[j], float(ts[o[j]]), ctx, limits, band, alerts)
+                step(s, b.readings[ro[j]], float(ts[o[j]]), ctx, limits, band, alerts)
             self._store(c, s)
         return alerts
 
@@ -210,29 +209,27 @@ class AnomalyProcessor:
         return alerts
 
     # -- signal loss ----------------------------------------------------------------
-    def watch_signal(self, readings: Sequence[Reading], ts: Floats, lon: Floats, lat: Floats, codes: Ints,
-                     ids: Objects) -> list[Alert]:  # fmt: skip
-        """Note every in-order reading as signal; raise the silences the batch itself reveals."""
+    def watch_signal(self, b: Released) -> list[Alert]:
+        """Note every in-order reading of ``b`` as signal; raise the silences the batch itself reveals."""
         alerts: list[Alert] = []
-        if not len(readings):
+        if not len(b):
             return alerts
         self.cols.ensure(len(self.plans))
-        g, k = _Groups(codes), self.cols
+        g, k = _Groups(b.codes), self.cols
         o = g.order
-        t = ts[o]
-        gaps = t - g.previous(ts, k.seen_ts) > self.plans.signal_limit_s[g.codes]
+        t = b.ts[o]
+        gaps = t - g.previous(b.ts, k.seen_ts) > self.plans.signal_limit_s[g.codes]
         for gi in np.unique(g.gid[gaps]):  # rare: walk these groups fix by fix
             c = int(g.group_codes[gi])
             for j in range(g.starts[gi], g.ends[gi]):
                 if k.seen_ts[c] > -np.inf and t[j] - k.seen_ts[c] > self.plans.signal_limit_s[c]:
                     alerts.extend(self._silence(c))
                 i = o[j]
-                k.seen_ts[c], k.seen_lon[c], k.seen_lat[c], k.seen_rid[c] = t[j], lon[i], lat[i], ids[i]
-                k.seen_dev[c] = readings[i].device_id
+                k.seen_ts[c], k.seen_lon[c], k.seen_lat[c], k.seen_rid[c] = t[j], b.lon[i], b.lat[i], b.ids[i]
+                k.seen_dev[c] = b.devices[i]
         c_all, i_all = g.group_codes, g.last
-        k.seen_ts[c_all], k.seen_lon[c_all], k.seen_lat[c_all] = ts[i_all], lon[i_all], lat[i_all]
-        k.seen_rid[c_all] = ids[i_all]
-        k.seen_dev[c_all] = [readings[i].device_id for i in i_all]
+        k.seen_ts[c_all], k.seen_lon[c_all], k.seen_lat[c_all] = b.ts[i_all], b.lon[i_all], b.lat[i_all]
+        k.seen_rid[c_all], k.seen_dev[c_all] = b.id_arr[i_all], b.devices[i_all]
         return alerts
 
     def _silence(self, c: int) -> list[Alert]:

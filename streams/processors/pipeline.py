@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
-from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, ContainerClass, GeofenceEvent, Reading, VoyagePlan, ZoneType
 from cargotrail.settings import Thresholds
 from geofence.index import ZoneIndex
@@ -21,7 +21,12 @@ from geofence.transitions import ZoneTracker
 from geofence.zones import Zone
 from streams.processors.anomaly import AnomalyProcessor
 from streams.processors.plans import PlanBook
+from streams.processors.released import Released
 from streams.processors.reorder import ReorderBuffer
+from streams.processors.table import ReadingTable, read_table
+
+Ints = npt.NDArray[np.int64]
+Objects = npt.NDArray[np.object_]
 
 SERVICE_ZONES = (ZoneType.PORT, ZoneType.TERMINAL, ZoneType.CUSTOMS, ZoneType.DEPOT)
 
@@ -61,69 +66,73 @@ class Processors:
         self.anomaly = AnomalyProcessor(self.plans)
         self.reorder = ReorderBuffer(lateness_s)
         self._service = np.array([t in SERVICE_ZONES for t in self.index.zone_types], dtype=bool)
+        self._tracker_generation = self.tracker.generation
+        self._tracker_code: Ints = np.empty(0, np.int64)  # plan code -> tracker code, -1 when unknown
 
     def add_plans(self, plans: Iterable[VoyagePlan]) -> None:
         self.plans.add(plans)
 
     def process(self, readings: Iterable[Reading], source_time: float | None = None) -> StageResult:
         """One micro-batch; ``source_time`` as in ``ReorderBuffer.push``."""
-        released, late = self.reorder.push(readings, source_time)
-        return self._run(released, self.reorder.released_ts, late, self.reorder.watermark)
+        rs = readings if isinstance(readings, list) else list(readings)
+        table = read_table(rs, self.reorder.devices, self.plans)
+        released, late = self.reorder.push(table, source_time)
+        return self._run(released, late.readings.tolist())
 
     def flush(self) -> StageResult:
         """End of input: release everything held; timers fire up to the newest device time seen."""
-        released = self.reorder.flush()
-        return self._run(released, self.reorder.released_ts, [], self.reorder.watermark)
+        return self._run(self.reorder.flush(), [])
 
-    def _run(
-        self, released: list[Reading], released_ts: list[float], late: list[Reading], watermark: float
-    ) -> StageResult:
-        out = StageResult(readings=released, late=late, watermark=watermark)
+    def _run(self, released: ReadingTable, late: list[Reading]) -> StageResult:
+        watermark = self.reorder.watermark
+        out = StageResult(late=late, watermark=watermark)
         out.alerts.extend(self.anomaly.late_readings(late))
         n = len(released)
         if n:
-            ts = np.array(released_ts, dtype=np.float64)
-            lon = np.fromiter((r.lon for r in released), np.float64, n)
-            lat = np.fromiter((r.lat for r in released), np.float64, n)
-            cids = [r.container_id for r in released]
-            dids = [r.device_id for r in released]
-            codes = np.array(self.plans.codes_of(cids), dtype=np.int64)
-            out.reading_ids = [reading_id(d, r.seq) for d, r in zip(dids, released, strict=True)]
-            ids = np.array(out.reading_ids, dtype=object)
-            out.alerts.extend(self.anomaly.watch_signal(released, ts, lon, lat, codes, ids))
-            accepted, jump_alerts = self.anomaly.screen_jumps(released, ts, lon, lat, codes, ids)
+            b = Released.of(released, self.reorder.devices.names, self.plans)
+            out.readings, out.reading_ids = b.readings, b.ids
+            out.alerts.extend(self.anomaly.watch_signal(b))
+            accepted, jump_alerts = self.anomaly.screen_jumps(b)
             out.jumped = (~accepted).tolist()
             out.alerts.extend(jump_alerts)
             keep = np.flatnonzero(accepted)
-            if len(keep) == n:  # the usual case: no GPS jump in the batch, no copies needed
-                fixes = Fixes(container_ids=cids, device_ids=dids, reading_ids=out.reading_ids,
-                              ts=ts, lons=lon, lats=lat)  # fmt: skip
-            else:
-                fixes = Fixes(container_ids=[cids[i] for i in keep], device_ids=[dids[i] for i in keep],
-                              reading_ids=[out.reading_ids[i] for i in keep], ts=ts[keep], lons=lon[keep],
-                              lats=lat[keep])  # fmt: skip
-            tracked = self.tracker.process(fixes)
-            out.events.extend(tracked.events)
-            in_service, on_route = self._zone_flags(tracked.zone_hits, codes[keep])
-            fresh = np.flatnonzero(~tracked.late)
-            rows = keep[fresh]
-            out.alerts.extend(
-                self.anomaly.apply_rules(
-                    [released[i] for i in rows],
-                    ts[rows],
-                    lon[rows],
-                    lat[rows],
-                    codes[rows],
-                    ids[rows],
-                    in_service[fresh],
-                    on_route[fresh],
-                )
+            rows = keep if len(keep) < n else slice(None)  # the usual case: no GPS jump, no copies
+            fixes = Fixes(
+                container_ids=b.containers[rows],
+                device_ids=b.devices[rows],
+                reading_ids=b.id_arr[rows],
+                ts=b.ts[rows],
+                lons=b.lon[rows],
+                lats=b.lat[rows],
             )
+            tracked = self.tracker.process(fixes, self._tracker_codes(b.codes[rows], b.containers[rows]))
+            out.events.extend(tracked.events)
+            in_service, on_route = self._zone_flags(tracked.zone_hits, b.codes[keep])
+            fresh = np.flatnonzero(~tracked.late)
+            out.alerts.extend(self.anomaly.apply_rules(b, keep[fresh], in_service[fresh], on_route[fresh]))
             out.alerts.extend(self.anomaly.on_geofence(tracked.events))
         if watermark > float("-inf"):
             out.events.extend(self.tracker.on_watermark(watermark))
             out.alerts.extend(self.anomaly.on_watermark(watermark))
         return out
+
+    def _tracker_codes(self, codes: Ints, containers: Objects) -> Ints:
+        """The tracker's codes of these containers (``codes``: theirs in ``plans``), remembered by plan code.
+
+        Containers the tracker has not numbered yet are numbered by it in order, as it would.
+        """
+        if self._tracker_generation != self.tracker.generation:  # its codes were renumbered
+            self._tracker_generation, self._tracker_code = self.tracker.generation, np.empty(0, np.int64)
+        if len(self._tracker_code) < len(self.plans):
+            grown = np.full(max(2 * len(self._tracker_code), len(self.plans), 1024), -1, dtype=np.int64)
+            grown[: len(self._tracker_code)] = self._tracker_code
+            self._tracker_code = grown
+        got = self._tracker_code[codes]
+        new = np.flatnonzero(got < 0)
+        if new.size:
+            got[new] = self.tracker.codes_of(containers[new].tolist())
+            self._tracker_code[codes[new]] = got[new]
+        return got
 
     def _zone_flags(
         self, hits: tuple[np.ndarray, np.ndarray], codes: np.ndarray

@@ -3,13 +3,15 @@
 Containers are numbered on first sight (``code``). Every limit a rule needs is
 kept in a numpy array by code, so a micro-batch looks up the limits of all its
 readings at once (``plans.max_speed_kmh[codes]``) instead of one by one.
-A corridor key is ``code * zone_count + zone_index``: "is this fix inside a
-corridor of its own plan" is one sorted-array lookup over the whole batch.
+Each plan's corridors are a row of bits (one column per zone that is a corridor
+of some plan): "is this fix inside a corridor of its own plan" is one gather
+over the whole batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -32,8 +34,9 @@ class PlanBook:
         self.plans: dict[str, VoyagePlan] = {}
         self.codes: dict[str, int] = {}
         self.ids: list[str] = []  # code -> container id
-        self._corridors: dict[int, Ints] = {}
-        self._keys: Ints | None = np.empty(0, np.int64)
+        self._column = np.full(len(zone_ids), -1, dtype=np.int64)  # zone index -> corridor bit column
+        self._columns = 0
+        self._bits: npt.NDArray[np.uint8] = np.zeros((0, 1), np.uint8)  # code -> its plan's corridor bits
         self._cap = 0
         self.has_plan_by_code: Bools = np.zeros(0, bool)
         self.max_speed_kmh: Floats = np.zeros(0)
@@ -61,8 +64,16 @@ class PlanBook:
         known = self.codes.get
         return [c if (c := known(cid)) is not None else self.code(cid) for cid in container_ids]
 
+    def known_codes(self, container_ids: list[str]) -> Ints:
+        """``code`` of each id, -1 for ids not seen yet (none is given a code here)."""
+        codes = map(self.codes.get, container_ids, repeat(-1))
+        return np.fromiter(codes, dtype=np.int64, count=len(container_ids))
+
     def _grow(self, cap: int) -> None:
         self.has_plan_by_code = np.resize(self.has_plan_by_code, cap)
+        bits = np.zeros((cap, self._bits.shape[1]), np.uint8)
+        bits[: len(self._bits)] = self._bits
+        self._bits = bits
         for name in _LIMITS:
             setattr(self, name, np.resize(getattr(self, name), cap))
         self._cap = cap
@@ -84,20 +95,28 @@ class PlanBook:
             self.plans[plan.container_id] = plan
             self._set_limits(c, plan)
             idx = [self._zone_index[z] for z in plan.corridor_zone_ids if z in self._zone_index]
-            self._corridors[c] = c * self.zone_count + np.asarray(idx, dtype=np.int64)
-            self._keys = None
+            self._set_corridors(c, np.asarray(idx, dtype=np.int64))
+
+    def _set_corridors(self, c: int, zones: Ints) -> None:
+        fresh = np.unique(zones[self._column[zones] < 0])
+        if fresh.size:
+            self._column[fresh] = self._columns + np.arange(fresh.size)
+            self._columns += fresh.size
+            width = -(-self._columns // 8)
+            if width > self._bits.shape[1]:
+                grown = np.zeros((len(self._bits), max(width, 2 * self._bits.shape[1])), np.uint8)
+                grown[:, : self._bits.shape[1]] = self._bits
+                self._bits = grown
+        row = np.zeros(self._bits.shape[1] * 8, dtype=bool)
+        row[self._column[zones]] = True
+        self._bits[c] = np.packbits(row, bitorder="little")
 
     def on_corridor(self, codes: Ints, zones: Ints) -> Bools:
         """Element-wise: is zone ``zones[i]`` a corridor of the plan of container ``codes[i]``."""
-        if self._keys is None:
-            parts = list(self._corridors.values())
-            self._keys = np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
-        keys = self._keys
-        if not len(keys) or not len(codes):
-            return np.zeros(len(codes), dtype=bool)
-        wanted = codes * self.zone_count + zones
-        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-        return np.asarray(keys[at] == wanted)
+        col = self._column[zones]
+        safe = np.maximum(col, 0)
+        bit = (self._bits[codes, safe >> 3] >> (safe & 7).astype(np.uint8)) & 1
+        return np.asarray((col >= 0) & (bit == 1))
 
     def has_plan(self, codes: Ints) -> Bools:
         return self.has_plan_by_code[codes]

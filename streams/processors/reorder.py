@@ -6,36 +6,45 @@ than what has already been released is *late*: it is handed back separately
 so that it is stored and anchored, but never replayed through the stateful
 rules as if it were new (no stale enter/exit).
 
-Release order is total and independent of arrival order: (ts, device, seq).
+Release order is total and independent of arrival order: (ts, device, seq),
+ties kept in arrival order.
+
+How (not part of the contract): what is held is a ``ReadingTable`` (numpy
+columns), so a micro-batch costs a few array sorts rather than a Python tuple
+and key per reading. Devices sort by a rank that follows Python's string order
+(``DeviceRanks``), so the order is exactly the one ``sorted`` gives on
+``(ts, device_id, seq)``.
 """
 
 from __future__ import annotations
 
-import bisect
-import operator
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import numpy as np
+import numpy.typing as npt
 
-from cargotrail.contract.records import Reading
+from streams.processors.devices import DeviceRanks
+from streams.processors.table import ReadingTable
 
-_Held = tuple[float, str, int, Reading]
-_ts = operator.itemgetter(0)
+Ints = npt.NDArray[np.int64]
 
-
-_key = operator.itemgetter(0, 1, 2)  # (ts, device, seq): C speed, unlike a lambda
+_INF = float("inf")
 
 
-@dataclass
 class ReorderBuffer:
-    lateness_s: float
-    _held: list[_Held] = field(default_factory=list)
-    _max_seen: float = float("-inf")
-    released_until: float = float("-inf")  # the watermark: everything up to here is out
-    released_ts: list[float] = field(default_factory=list)  # device times of the last release, in order
+    """Holds readings until the watermark passes them; see the module docstring.
+
+    Tables pushed in must take their device codes from ``devices``.
+    """
+
+    def __init__(self, lateness_s: float) -> None:
+        self.lateness_s = lateness_s
+        self.released_until = -_INF  # the watermark: everything up to here is out
+        self.devices = DeviceRanks()
+        self._max_seen = -_INF
+        self._held = ReadingTable.empty()
 
     def push(
-        self, readings: Iterable[Reading], source_time: float | None = None
-    ) -> tuple[list[Reading], list[Reading]]:
+        self, table: ReadingTable, source_time: float | None = None
+    ) -> tuple[ReadingTable, ReadingTable]:
         """Add readings; return (released in time order, late).
 
         ``source_time``: the device time the source vouches it has reached (a
@@ -43,38 +52,55 @@ class ReorderBuffer:
         the newest reading was the one delayed, so what is released when depends
         on the source's clock, not on which readings happened to be late.
         """
-        late: list[Reading] = []
-        held, until = self._held, self.released_until
+        late = table.take(np.empty(0, dtype=np.int64))
         newest = self._max_seen
-        for r in readings:
-            t = r.ts.timestamp()
-            if t <= until:
-                late.append(r)
-                continue
-            if t > newest:
-                newest = t
-            held.append((t, r.device_id, r.seq, r))
+        if len(table):
+            is_late = table.ts <= self.released_until
+            if is_late.any():
+                late, table = table.take(np.flatnonzero(is_late)), table.take(np.flatnonzero(~is_late))
+            if len(table):
+                newest = max(newest, float(table.ts.max()))
+                self._held = self._held.concat(table)
         if source_time is not None and source_time > newest:
             newest = source_time
         self._max_seen = newest
         return self._release(newest - self.lateness_s), late
 
-    def flush(self) -> list[Reading]:
+    def flush(self) -> ReadingTable:
         """Release everything held (end of input)."""
-        return self._release(float("inf"))
+        return self._release(_INF)
 
-    def _release(self, until: float) -> list[Reading]:
-        held = self._held
-        # One sort per batch (C speed) rather than a heap operation per reading.
-        held.sort(key=_key)
-        cut = bisect.bisect_right(held, until, key=_ts)
-        out, self._held = held[:cut], held[cut:]
-        self.released_ts = [h[0] for h in out]
-        if out:
-            self.released_until = max(self.released_until, out[-1][0])
-        if until != float("inf") and until > self.released_until:
+    def _release(self, until: float) -> ReadingTable:
+        order = self._order()
+        cut = int(np.searchsorted(self._held.ts[order], until, side="right"))
+        out = self._held.take(order[:cut])
+        self._held = self._held.take(order[cut:])  # kept in release order
+        if cut:
+            self.released_until = max(self.released_until, float(out.ts[-1]))
+        if until != _INF and until > self.released_until:
             self.released_until = until
-        return [h[3] for h in out]
+        return out
+
+    def _order(self) -> Ints:
+        """Held rows in release order: by ts, device, seq, then arrival (what they are held in).
+
+        Sorting by ts alone is cheap (what is held is mostly sorted already); ties in ts, which
+        are common (whole seconds), are then ordered by one int64 key (ts rank, device rank),
+        and by seq only where a device has two readings stamped alike.
+        """
+        ts, dev = self._held.ts, self._held.device
+        order = np.argsort(ts, kind="stable")
+        ts_sorted = ts[order]
+        tie = ts_sorted[1:] == ts_sorted[:-1]
+        if not tie.any():
+            return order
+        ts_rank = np.concatenate(([0], np.cumsum(~tie)))
+        key = ts_rank * len(self.devices.rank) + self.devices.rank[dev[order]]
+        by_key = np.argsort(key, kind="stable")
+        key_sorted = key[by_key]
+        if (key_sorted[1:] == key_sorted[:-1]).any():
+            by_key = np.lexsort((self._held.seq[order], key))
+        return np.asarray(order[by_key])
 
     @property
     def watermark(self) -> float:

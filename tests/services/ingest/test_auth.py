@@ -1,13 +1,15 @@
-"""Device authentication: signed envelopes, forged, tampered, stale, replayed, unknown."""
+"""Device authentication: HMAC and Ed25519 envelopes, forged, tampered, stale, replayed, unknown."""
 
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cargotrail.errors import ConfigError, ValidationError
-from services.ingest.auth import Verifier, sign
+from services.ingest.auth import Verifier, sign, sign_ed25519
 from services.ingest.devices import DeviceRegistry
 
 KEY = bytes(range(32))
@@ -86,3 +88,46 @@ def test_fuzz_random_envelopes_are_refused_never_crash(parts):
         device_id="TRK-1", seq=seq, ts=ts, nonce=nonce, body_sha256="00", signature=sig
     )
     refused(verifier(), env)
+
+
+PRIVATE = Ed25519PrivateKey.from_private_bytes(bytes(range(32, 64)))
+PUBLIC = PRIVATE.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def ed25519_verifier() -> Verifier:
+    registry = DeviceRegistry()
+    registry.add_ed25519_device("TRK-E", PUBLIC)
+    registry.add_device("TRK-1", KEY)
+    return Verifier(registry)
+
+
+def ed_envelope(seq: int = 1, key: Ed25519PrivateKey = PRIVATE, device: str = "TRK-E"):
+    return sign_ed25519(key, device_id=device, seq=seq, ts=NOW, nonce=f"e{seq}", body=BODY)
+
+
+def test_ed25519_devices_are_verified_by_their_public_key_only():
+    v = ed25519_verifier()
+    v.verify(ed_envelope(1), BODY, now=NOW)
+    assert refused(v, ed_envelope(2, key=Ed25519PrivateKey.generate())).field == "signature"
+    assert refused(v, ed_envelope(1)).field == "seq"  # replay
+    # the registry, not the message, picks the scheme: an HMAC over the public key is no signature
+    assert (
+        refused(v, sign(PUBLIC, device_id="TRK-E", seq=3, ts=NOW, nonce="x", body=BODY)).field == "signature"
+    )
+    assert refused(v, ed_envelope(4, device="TRK-1")).field == "signature"  # an HMAC device
+
+
+def test_the_registry_keeps_ed25519_keys_and_one_scheme_per_device():
+    registry = DeviceRegistry()
+    registry.add_device("TRK-E", KEY)
+    registry.add_ed25519_device("TRK-E", PUBLIC)
+    again = DeviceRegistry.from_json(registry.to_json())
+    assert (again.public_keys, again.keys) == ({"TRK-E": PUBLIC}, {})
+    with pytest.raises(ConfigError):
+        registry.add_ed25519_device("TRK-F", PUBLIC[:31])
+
+
+@given(st.text(), st.integers())
+def test_fuzz_random_ed25519_signatures_are_refused_never_crash(sig, seq):
+    env = ed_envelope(seq=1).__class__(**{**_fields(ed_envelope()), "signature": sig, "seq": seq})
+    refused(ed25519_verifier(), env)

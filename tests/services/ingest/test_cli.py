@@ -110,3 +110,53 @@ def test_devices_add_prints_a_key_and_bad_containers_are_refused(env):
     assert result.exit_code == 0 and len(result.stdout.strip()) == 64
     assert run("devices", "bind", "TRK-7", "CSQU3054384").exit_code == 2
     assert run("devices", "manifest", "1", "NOPE").exit_code == 2
+
+
+def test_an_nmea_stream_needs_its_device_and_a_busy_port_is_a_usage_error(env):
+    import socket
+
+    assert "--nmea-tcp" in run("ingest-server", "--help").output
+    unbound = run("ingest-server", "--nmea-tcp", "0")
+    assert unbound.exit_code == 2 and "--nmea-device" in unbound.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = run("ingest-server", "--nmea-device", "GPS-1", "--nmea-tcp", port, "--port", "0")
+    assert busy.exit_code == 2 and "error" in busy.output
+
+
+def test_an_ed25519_device_is_registered_by_its_public_key(env):
+    from services.ingest.pipeline import load_registry
+
+    public = bytes(range(32))
+    assert run("devices", "add", "TRK-E", "--ed25519-public-key", public.hex()).exit_code == 0
+    assert load_registry(env / "data").public_keys == {"TRK-E": public}
+    bad = run("devices", "add", "TRK-F", "--ed25519-public-key", "zz")
+    assert bad.exit_code == 2 and "hex" in bad.output
+
+
+def test_a_kafka_direct_dead_letter_is_replayed_as_one_json_reading(env):
+    import msgspec
+
+    from cargotrail.contract.validate import Rejection
+    from tests.conftest import reading
+
+    value = msgspec.json.encode(reading(seq=3)).decode()
+    letter = Rejection(
+        source="kafka", position=7, record="t[0]@7", field="lat", reason="x", raw=value.replace("51.9", '"N"')
+    )
+    store = open_store(Settings.from_env())
+    try:
+        with store.unit_of_work():
+            store.write_dead_letters([letter], 0.0)
+    finally:
+        store.close()
+    refused = run("dlq", "replay", "--json")  # as it was: refused again, and it stays
+    assert refused.exit_code == 1 and json.loads(refused.stdout)[0]["rejections"][0]["field"] == "lat"
+    fixed = env / "fixed.json"
+    fixed.write_text(f"[{value}]")
+    letter_id = str(json.loads(run("dlq", "list", "--json").stdout)[0]["id"])
+    replayed = run("dlq", "replay", "--id", letter_id, "--payload", str(fixed), "--json")
+    assert replayed.exit_code == 0 and json.loads(replayed.stdout)[0]["accepted"] == 1
+    assert counts()["readings"] == 1

@@ -17,7 +17,8 @@ from cargotrail.cli.main import app as cli
 from cargotrail.settings import Settings
 from cargotrail.wiring import open_store
 from services.ingest.auth import sign
-from services.ingest.http import ENVELOPE_HEADER, IngestGateway, create_app
+from services.ingest.gateway import IngestGateway
+from services.ingest.http import ENVELOPE_HEADER, create_app
 from services.ingest.pipeline import load_registry, save_registry
 from tests.conftest import reading
 

@@ -7,60 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import threading
 import time
 import uuid
 
 import msgspec
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from cargotrail.settings import Settings
 from cargotrail.wiring import open_store
-from services.ingest.http import IngestGateway
-from services.ingest.mqtt import TOPIC_PREFIX, MqttConfig, MqttIngest
+from services.ingest.auth import sign, sign_ed25519
+from services.ingest.gateway import IngestGateway
+from services.ingest.mqtt import TOPIC_PREFIX, MqttIngest
+from services.ingest.pipeline import load_registry, save_registry
 from tests.conftest import reading
+from tests.services.ingest.conftest import WAIT_S, publisher, wait_until
 
 pytestmark = pytest.mark.integration
-
-ENV = "CARGOTRAIL_TEST_MQTT"
-WAIT_S = 60.0  # a bound on waiting for delivery, never an assertion on time
-
-
-@pytest.fixture(scope="module")
-def broker() -> MqttConfig:
-    address = os.environ.get(ENV, "127.0.0.1:51883")
-    config = MqttConfig.from_address(
-        address,
-        username=os.environ.get("CARGOTRAIL_TEST_MQTT_USER", "cargotrail"),
-        password=os.environ.get("CARGOTRAIL_TEST_MQTT_PASSWORD", "cargotrail-mqtt"),
-        connect_timeout_s=5.0,
-    )
-    probe = publisher(config)
-    try:
-        probe.connect(config.host, config.port, keepalive=10)
-    except OSError as exc:
-        pytest.fail(f"no MQTT broker at {ENV}={address} ({exc}): start it with `make mqtt-up`")
-    probe.disconnect()
-    return config
-
-
-def publisher(config: MqttConfig) -> mqtt.Client:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}")
-    client.username_pw_set(config.username, config.password)
-    client.connect_timeout = config.connect_timeout_s
-    return client
-
-
-def wait_until(condition, what: str) -> None:
-    done = threading.Event()
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        done.wait(0.05)
 
 
 def test_valid_messages_are_processed_and_each_malformed_one_is_dead_lettered(broker, tmp_path):
@@ -116,3 +80,89 @@ def test_wrong_credentials_are_refused_with_the_brokers_reason(broker, tmp_path)
             MqttIngest(gateway, config).start()
     finally:
         gateway.close()
+
+
+KEY = bytes(range(32))
+
+
+def signed(
+    body: bytes,
+    *,
+    seq: int,
+    key: bytes = KEY,
+    device: str = "TRK-S1",
+    ts: float | None = None,
+    sent: bytes = b"",
+) -> bytes:
+    """The wrapper a signing device publishes (``sent``: another body than the signed one)."""
+    when = time.time() if ts is None else ts
+    env = sign(key, device_id=device, seq=seq, ts=when, nonce=f"n{seq}", body=body)
+    return msgspec.json.encode({"envelope": env, "body": (sent or body).decode()})
+
+
+ED_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(1, 33)))
+
+
+def ed_signed(body: bytes, key: Ed25519PrivateKey, *rest: str) -> tuple:
+    """(topic, the wrapper of an Ed25519 device TRK-S2, *rest)."""
+    env = sign_ed25519(key, device_id="TRK-S2", seq=1, ts=time.time(), nonce="e1", body=body)
+    return (f"{TOPIC_PREFIX}/TRK-S2", msgspec.json.encode({"envelope": env, "body": body.decode()}), *rest)
+
+
+def test_signed_messages_are_verified_and_forged_replayed_or_unknown_ones_refused(broker, tmp_path):
+    settings = dataclasses.replace(Settings(), data_dir=tmp_path / "data")
+    registry = load_registry(settings.data_dir)
+    registry.add_device("TRK-S1", KEY)
+    registry.add_ed25519_device("TRK-S2", ED_KEY.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+    save_registry(settings.data_dir, registry)
+    gateway = IngestGateway(settings)
+    config = dataclasses.replace(
+        broker, client_id=f"test-signed-{uuid.uuid4().hex[:8]}", require_signature=True
+    )
+    ingest = MqttIngest(gateway, config)
+    ingest.start()
+    topic = f"{TOPIC_PREFIX}/TRK-S1"
+    one = msgspec.json.encode(reading(device="TRK-S1", seq=1))
+    batch = msgspec.json.encode([reading(device="TRK-S1", seq=i, minutes=i) for i in range(2, 6)])
+    ed_one = msgspec.json.encode(reading(device="TRK-S2", seq=1))
+    accepted = [(topic, signed(one, seq=1)), (topic, signed(batch, seq=2)), ed_signed(ed_one, ED_KEY)]
+    refused: list[tuple[str, bytes, str]] = [  # topic, payload, the field of the refusal
+        (topic, signed(one, seq=1), "seq"),  # the same message again: a replay
+        (topic, signed(one, seq=3, key=b"k" * 32), "signature"),  # forged: another key
+        (f"{TOPIC_PREFIX}/TRK-X", signed(one, seq=4, device="TRK-X"), "device_id"),  # unknown device
+        (f"{TOPIC_PREFIX}/TRK-X", signed(one, seq=5), "device_id"),  # TRK-S1's envelope on TRK-X's topic
+        (topic, signed(one, seq=6, ts=time.time() - 3600), "ts"),  # outside the time window
+        (
+            topic,
+            signed(one, seq=7, sent=one.replace(b'"seq":1', b'"seq":9')),
+            "body",
+        ),  # changed after signing
+        (topic, one, "envelope"),  # unsigned, and signatures are required
+        (topic, b'{"envelope": {"device_id": 5}, "body": "[]"}', "envelope"),  # malformed envelope
+        ed_signed(ed_one, Ed25519PrivateKey.generate(), "signature"),  # Ed25519, another private key
+    ]
+    pub = publisher(broker)
+    pub.connect(broker.host, broker.port, keepalive=30)
+    pub.loop_start()
+    try:
+        for t, payload in accepted:  # in order: the replay below must come after its original
+            pub.publish(t, payload, qos=1).wait_for_publish(timeout=WAIT_S)
+        wait_until(lambda: ingest.handled >= len(accepted), "the signed messages to be ingested")
+        for t, payload, _ in refused:
+            pub.publish(t, payload, qos=1).wait_for_publish(timeout=WAIT_S)
+        total = len(accepted) + len(refused)
+        wait_until(lambda: ingest.handled >= total, f"{total} messages to be handled")
+    finally:
+        pub.disconnect()
+        pub.loop_stop()
+        ingest.stop()
+        gateway.close()
+    assert (ingest.accepted, ingest.rejected) == (6, len(refused))
+    store = open_store(settings)
+    try:
+        assert store.counts()["readings"] == 6
+        letters = store.dead_letters(100)
+    finally:
+        store.close()
+    assert sorted(d.rejection.field for d in letters) == sorted(f for _, _, f in refused)
+    assert all(d.rejection.reason and d.rejection.source == "mqtt" for d in letters)

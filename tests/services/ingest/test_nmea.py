@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.ingest.devices import DeviceRegistry
-from services.ingest.nmea import parse_nmea
+from services.ingest.lines import Overlong
+from services.ingest.nmea import StreamState, parse_chunk, parse_nmea
 from tests.conftest import SHARED_DATA
 
 CONTAINER = "CSQU3054383"
@@ -88,3 +89,27 @@ def test_fuzz_garbage_never_crashes_and_valid_fixes_beside_it_all_go_through(gar
     assert len(out.readings) == len(garbage)  # every valid fix, none lost beside the garbage
     assert all(r.reason for r in out.rejections) and all(s.reason for s in out.skipped)
     assert all(r.position % 2 == 0 for r in out.rejections)  # only garbage lines (even, 1-based)
+
+
+def test_stream_chunks_keep_numbering_lines_and_reject_overlong_ones():
+    state = StreamState()
+    first = parse_chunk(
+        [gga(10, 0, 0, 1.0).encode(), Overlong(b"$GPGGA,999")],
+        device_id="GPS-1",
+        registry=registry(),
+        reference=REF,
+        stream=state,
+        max_line=10,
+    )
+    second = parse_chunk(
+        [b"\xff" + gga(10, 0, 1, 1.0).encode()[1:], gga(10, 0, 2, 1.0).encode()],
+        device_id="GPS-1",
+        registry=registry(),
+        reference=REF,
+        stream=state,
+        max_line=10,
+    )
+    assert len(first.readings) == 1 and [(r.position, r.field) for r in first.rejections] == [(2, "line")]
+    assert first.rejections[0].record == "GPS-1#line2" and first.rejections[0].raw == "$GPGGA,999"
+    assert len(second.readings) == 1 and [r.record for r in second.rejections] == ["GPS-1#line3"]
+    assert state.lines == 4

@@ -1,0 +1,105 @@
+"""Real servers for the ingest transports: Kafka (CARGOTRAIL_TEST_KAFKA) and Mosquitto (CARGOTRAIL_TEST_MQTT).
+
+A missing server is a failure, never a skip: `make test` starts them (`make kafka-up`, `make mqtt-up`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import paho.mqtt.client as mqtt
+import pytest
+from confluent_kafka import Consumer, Message
+from paho.mqtt.enums import CallbackAPIVersion
+
+from cargotrail.kafka.topics import Namespace, admin, delete_namespace, ensure_topics
+from services.ingest.kafka_direct import ensure_raw_topic
+from services.ingest.mqtt import MqttConfig
+
+KAFKA_ENV = "CARGOTRAIL_TEST_KAFKA"
+MQTT_ENV = "CARGOTRAIL_TEST_MQTT"
+WAIT_S = 90.0  # a bound on waiting for delivery, never an assertion on time
+
+
+@pytest.fixture(scope="session")
+def kafka() -> str:
+    addr = os.environ.get(KAFKA_ENV)
+    if not addr:
+        pytest.fail(f"{KAFKA_ENV} is not set: start the broker with `make kafka-up` and export it")
+    try:
+        admin(addr).list_topics(timeout=10)
+    except Exception as exc:
+        pytest.fail(f"no Kafka broker answers at {KAFKA_ENV}={addr}: {exc}")
+    return addr
+
+
+@pytest.fixture
+def namespace(kafka: str) -> Iterator[Namespace]:
+    """A fresh topic namespace (2 partitions) with the raw ingest topic, deleted afterwards."""
+    ns = Namespace(f"t-ingest-{uuid.uuid4().hex[:10]}", partitions=2)
+    ensure_topics(kafka, ns)
+    ensure_raw_topic(kafka, ns)
+    yield ns
+    delete_namespace(kafka, ns)
+
+
+def drain(bootstrap: str, topic: str, expected: int, *, keep: Callable[[Message], bool] = lambda m: True):
+    """Every message of ``topic`` that ``keep`` accepts, once ``expected`` of them arrived (or fail)."""
+    c = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"drain-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    c.subscribe([topic])
+    got: list[Message] = []
+    deadline = time.monotonic() + WAIT_S
+    try:
+        while len(got) < expected:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{topic}: {len(got)} of {expected} messages arrived")
+            got += [m for m in c.consume(5000, 0.5) if m.error() is None and keep(m)]
+        got += [m for m in c.consume(5000, 1.0) if m.error() is None and keep(m)]  # nothing more
+    finally:
+        c.close()
+    return got
+
+
+@pytest.fixture(scope="session")
+def broker() -> MqttConfig:
+    address = os.environ.get(MQTT_ENV, "127.0.0.1:51883")
+    config = MqttConfig.from_address(
+        address,
+        username=os.environ.get("CARGOTRAIL_TEST_MQTT_USER", "cargotrail"),
+        password=os.environ.get("CARGOTRAIL_TEST_MQTT_PASSWORD", "cargotrail-mqtt"),
+        connect_timeout_s=5.0,
+    )
+    probe = publisher(config)
+    try:
+        probe.connect(config.host, config.port, keepalive=10)
+    except OSError as exc:
+        pytest.fail(f"no MQTT broker at {MQTT_ENV}={address} ({exc}): start it with `make mqtt-up`")
+    probe.disconnect()
+    return config
+
+
+def publisher(config: MqttConfig) -> mqtt.Client:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"test-pub-{uuid.uuid4().hex[:8]}")
+    client.username_pw_set(config.username, config.password)
+    client.connect_timeout = config.connect_timeout_s
+    return client
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    pause = threading.Event()
+    deadline = time.monotonic() + WAIT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        pause.wait(0.05)
