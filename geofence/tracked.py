@@ -28,14 +28,18 @@ class TrackedContainers:
     """State keeping for ``ZoneTracker``: codes, columns, entry times, fired alerts, dwell deadlines."""
 
     def __init__(self, index: ZoneIndex) -> None:
+        self._use_index(index)
+        self.generation = 0  # bumped whenever codes are renumbered (``state`` assigned)
+        self._reset()
+
+    def _use_index(self, index: ZoneIndex) -> None:
+        """Everything derived from the zones alone (state refers to zones by id, rows by index)."""
         self.index = index
         self._event = EventMaker(index)
         self._limit = {z.zone_id: z.dwell_limit_s for z in index.zones if z.dwell_limit_s is not None}
         self._zone_ids = [z.zone_id for z in index.zones]
         self._limited = [z.dwell_limit_s is not None for z in index.zones]
         self._limited_arr = np.array(self._limited, dtype=bool)
-        self.generation = 0  # bumped whenever codes are renumbered (``state`` assigned)
-        self._reset()
 
     def _reset(self) -> None:
         self.generation += 1

@@ -16,7 +16,8 @@ since when). A micro-batch of fixes is handled as follows:
   evidence, whether the next fix or ``on_watermark`` finds it first.
 
 The results depend only on the sequence of fixes, not on how it is cut into
-micro-batches nor on when the watermark advances. Zone ids in state that the index no longer knows are dropped
+micro-batches nor on when the watermark advances. Zones can be replaced between batches
+(``replace_zones``, rules in ``geofence.swap``). Zone ids in state that the index no longer knows are dropped
 silently (no exit: their type is unknown), at the container's next in-order fix.
 
 How (not part of the contract): pass 1 (``geofence.batch``) is vectorised over the
@@ -39,9 +40,10 @@ from cargotrail.contract.records import GeofenceEvent, GeofenceKind
 from geofence.batch import BatchPlan, IntArray, plan_batch
 from geofence.columns import ZONE_SET_WIDTH
 from geofence.events import Fix
+from geofence.index import ZoneIndex
 from geofence.moves import NEW
 from geofence.state import ContainerZones, Fixes, TrackerOutput
-from geofence.tracked import TrackedContainers
+from geofence.swap import ZoneSwap
 
 __all__ = ["ContainerZones", "Fixes", "TrackerOutput", "ZoneTracker"]
 
@@ -51,14 +53,25 @@ _ENTER, _EXIT, _CROSSED, _DWELL = (
 )  # fmt: skip
 
 
-class ZoneTracker(TrackedContainers):
+class ZoneTracker(ZoneSwap):
     """Turns micro-batches of fixes into geofence events.
 
     ``ZoneTracker(index)``. ``state`` reads as a snapshot ``dict[str, ContainerZones]``
     keyed by container id (mutating the snapshot changes nothing); assigning a mapping
     to it between batches restores the tracker from it, dwell timers included (e.g.
-    from a changelog). See ``geofence.tracked``.
+    from a changelog). See ``geofence.tracked``. ``replace_zones`` swaps the zones in while
+    keeping every container's state (``geofence.swap``).
     """
+
+    def replace_zones(self, index: ZoneIndex, ts: float) -> list[GeofenceEvent]:
+        """Track against ``index`` from device time ``ts`` on (the watermark); the swap's events.
+
+        Call it between batches. See ``geofence.swap`` for what the swap reports.
+        """
+        t = self.swap_time(ts)
+        events = self.on_watermark(t)
+        events.extend(self._swap(index, t))
+        return events
 
     # -- batches --------------------------------------------------------------------
     def process(self, fixes: Fixes, codes: IntArray | None = None) -> TrackerOutput:

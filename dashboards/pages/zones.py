@@ -3,7 +3,8 @@
 A zone is created by drawing it on the map or uploading GeoJSON; every change is
 saved in the store and logged with the admin's name. Until an admin saves one,
 the zones are the run's zones file; the first save copies them into the store.
-The pipeline reads the zones in force once, when it starts (cargotrail.wiring.load_zones).
+The embedded pipeline picks saved changes up live (it watches the zone log); Kafka workers read
+the zones in force when they start (cargotrail.wiring.load_zones).
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ else:
         "the first saved change copies them into the store."
     )
 st.caption(
-    "The pipeline (ingest gateway, Kafka workers) reads the zones when it starts: a saved change takes "
-    "effect at its next restart. A simulated run or demo keeps its simulator's zones."
+    "A saved change takes effect live in the embedded pipeline (ingest gateway, `cargotrail run` and "
+    "`demo`) within seconds: boxes already inside a new zone enter it then, dwell limits apply from then. "
+    "Kafka workers pick changes up at their next restart."
 )
 if "zones_done" in st.session_state:
     st.success(st.session_state.pop("zones_done"))

@@ -69,6 +69,23 @@ class Processors:
         self._tracker_generation = self.tracker.generation
         self._tracker_code: Ints = np.empty(0, np.int64)  # plan code -> tracker code, -1 when unknown
 
+    def replace_zones(self, zones: Sequence[Zone]) -> StageResult:
+        """Process with ``zones`` from now on, keeping every container's state; what the swap reports.
+
+        Call it between micro-batches. The swap happens at the watermark: each tracked container is
+        re-checked at its last accepted fix (``geofence.swap`` says what that emits: ``enter`` for
+        zones it is now inside, no ``exit`` for zones deleted from under it, dwell limits as changed
+        from now on). Restricted-zone alerts follow from those events; voyage plans' corridors and
+        the service-zone rules use the new zones from the next batch on.
+        """
+        index = ZoneIndex(zones)
+        watermark = self.reorder.watermark
+        events = self.tracker.replace_zones(index, watermark)
+        self.index = index
+        self.plans.replace_zones([z.zone_id for z in index.zones])
+        self._service = np.array([t in SERVICE_ZONES for t in index.zone_types], dtype=bool)
+        return StageResult(events=events, alerts=self.anomaly.on_geofence(events), watermark=watermark)
+
     def add_plans(self, plans: Iterable[VoyagePlan]) -> None:
         self.plans.add(plans)
 

@@ -28,15 +28,12 @@ _LIMITS = ("max_speed_kmh", "shock_g", "stop_radius_m", "temp_low", "temp_high",
 
 class PlanBook:
     def __init__(self, zone_ids: list[str], thresholds: Mapping[ContainerClass, Thresholds] | None = None):
-        self._zone_index = {z: i for i, z in enumerate(zone_ids)}
-        self.zone_count = max(len(zone_ids), 1)
         self.thresholds = dict(thresholds or DEFAULT_THRESHOLDS)
         self.plans: dict[str, VoyagePlan] = {}
         self.codes: dict[str, int] = {}
         self.ids: list[str] = []  # code -> container id
-        self._column = np.full(len(zone_ids), -1, dtype=np.int64)  # zone index -> corridor bit column
-        self._columns = 0
         self._bits: npt.NDArray[np.uint8] = np.zeros((0, 1), np.uint8)  # code -> its plan's corridor bits
+        self._index_zones(zone_ids)
         self._cap = 0
         self.has_plan_by_code: Bools = np.zeros(0, bool)
         self.max_speed_kmh: Floats = np.zeros(0)
@@ -45,6 +42,22 @@ class PlanBook:
         self.temp_low: Floats = np.zeros(0)
         self.temp_high: Floats = np.zeros(0)
         self.signal_limit_s: Floats = np.zeros(0)
+
+    def _index_zones(self, zone_ids: list[str]) -> None:
+        self._zone_index = {z: i for i, z in enumerate(zone_ids)}
+        self.zone_count = max(len(zone_ids), 1)
+        self._column = np.full(len(zone_ids), -1, dtype=np.int64)  # zone index -> corridor bit column
+        self._columns = 0
+        self._bits[:] = 0
+
+    def replace_zones(self, zone_ids: list[str]) -> None:
+        """Zones are now ``zone_ids`` (by index): every plan's corridors are looked up again by zone id.
+
+        A corridor zone a plan names that no longer exists is off its route until it is saved again.
+        """
+        self._index_zones(zone_ids)
+        for cid, plan in self.plans.items():
+            self._set_corridors(self.codes[cid], self._corridor_indices(plan))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,8 +107,11 @@ class PlanBook:
             c = self.code(plan.container_id)
             self.plans[plan.container_id] = plan
             self._set_limits(c, plan)
-            idx = [self._zone_index[z] for z in plan.corridor_zone_ids if z in self._zone_index]
-            self._set_corridors(c, np.asarray(idx, dtype=np.int64))
+            self._set_corridors(c, self._corridor_indices(plan))
+
+    def _corridor_indices(self, plan: VoyagePlan) -> Ints:
+        idx = [self._zone_index[z] for z in plan.corridor_zone_ids if z in self._zone_index]
+        return np.asarray(idx, dtype=np.int64)
 
     def _set_corridors(self, c: int, zones: Ints) -> None:
         fresh = np.unique(zones[self._column[zones] < 0])

@@ -3,10 +3,17 @@
 It is the reference for correctness (the Kafka runtime must produce the same
 events, alerts and Merkle roots) and the fastest path on one machine. Input
 arrives in micro-batches; nothing here knows where it came from.
+
+Zones edited on the dashboard (saved to the store, each change logged) are swapped into the
+running processors: every ``zone_check_s`` of wall time at most, the newest entry of the
+store's zone log is compared with the last one seen (one indexed read); when it changed, the
+store's zones replace the processors' (``Processors.replace_zones``) and what the swap reports
+is stored and anchored like any micro-batch's output.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -17,10 +24,12 @@ from typing import Protocol
 from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, Reading, Record, RfidRead, VoyagePlan
 from cargotrail.contract.validate import Rejection, check_rfid, split_readings
-from cargotrail.errors import ValidationError
-from store.base import ReadingFlag, Repository
+from cargotrail.errors import StoreError, ValidationError
+from store.base import ReadingFlag, Repository, ZoneChange
 from store.buffered import BufferedStore
 from streams.processors.pipeline import Processors, StageResult
+
+log = logging.getLogger("cargotrail.embedded")
 
 
 class Anchoring(Protocol):
@@ -42,6 +51,7 @@ class RunCounters:
     events: Counter[str] = field(default_factory=Counter)
     alerts: Counter[str] = field(default_factory=Counter)
     anchored_batches: int = 0
+    zone_swaps: int = 0
     process_s: float = 0.0
 
 
@@ -52,7 +62,8 @@ class EmbeddedRuntime:
     clock for real feeds, the simulator's clock for simulated ones. The store
     is used through a ``BufferedStore`` (unless it is one already): when it is
     unavailable, micro-batches are buffered and retried, the outage is logged
-    and listed in ``store.outages``, and ``finish`` writes what is left.
+    and listed in ``store.outages``, and ``finish`` writes what is left. ``zone_check_s``: how
+    often (wall time, ``wall`` clock) the store's zone log is checked for edits; None: never.
     """
 
     def __init__(
@@ -63,6 +74,8 @@ class EmbeddedRuntime:
         max_future_s: float,
         now: Callable[[], float] = time.time,
         anchoring: Anchoring | None = None,
+        zone_check_s: float | None = 5.0,
+        wall: Callable[[], float] = time.monotonic,
     ):
         self.processors = processors
         self.store = store if isinstance(store, BufferedStore) else BufferedStore(store)
@@ -71,6 +84,16 @@ class EmbeddedRuntime:
         self.anchoring = anchoring
         self.counters = RunCounters()
         self.alerts: list[Alert] = []  # kept for the run report (scoring against ground truth)
+        self.zone_check_s = zone_check_s
+        self._wall = wall
+        self._next_zone_check = wall() + (zone_check_s or 0.0)
+        # The processors were built with the zones in force now: only later edits are swapped in.
+        self._zone_head: ZoneChange | None = None
+        if zone_check_s is not None:
+            try:
+                self._zone_head = self._newest_zone_change()
+            except StoreError as exc:  # the first check swaps the store's zones in, if any
+                log.warning("zone log unreadable at start, the store did not answer: %s", exc)
 
     def ingest(
         self,
@@ -83,6 +106,7 @@ class EmbeddedRuntime:
         """Validate, process, store and anchor one micro-batch (``source_time``: ``Processors.process``)."""
         started = time.perf_counter()
         now = self.now()
+        self.watch_zones(now)
         c = self.counters
         good_rfid, rejections = self._check_rfid(rfid, now)
         valid, bad = split_readings(
@@ -117,6 +141,41 @@ class EmbeddedRuntime:
                 self.counters.anchored_batches += self.anchoring.flush(now)
         self.store.drain()  # after an outage: wait (with backoff) until every buffered micro-batch is written
         return result
+
+    def watch_zones(self, now: float) -> StageResult | None:
+        """Swap the store's zones in if they changed since the last check; the swap's output, if any.
+
+        Checks at most every ``zone_check_s`` of wall time (``ingest`` calls it). A store that cannot
+        answer is asked again at the next check.
+        """
+        if self.zone_check_s is None or self._wall() < self._next_zone_check:
+            return None
+        self._next_zone_check = self._wall() + self.zone_check_s
+        try:
+            head = self._newest_zone_change()
+            if head == self._zone_head:
+                return None
+            zones = self.store.zones()
+        except StoreError as exc:
+            log.warning("zone check skipped, the store did not answer: %s", exc)
+            return None
+        self._zone_head = head
+        result = self.processors.replace_zones(zones)
+        with self.store.unit_of_work():
+            self._sink(result, [], now)
+        self.counters.zone_swaps += 1
+        who = f" ({head.action.value} {head.zone_id} by {head.operator})" if head else ""
+        counts = (len(zones), len(result.events), len(result.alerts))
+        log.info(
+            "zones replaced live%s: %d zones in force, %d geofence events and %d alerts at the swap",
+            who,
+            *counts,
+        )
+        return result
+
+    def _newest_zone_change(self) -> ZoneChange | None:
+        newest = self.store.zone_log(limit=1)
+        return newest[0] if newest else None
 
     def _check_rfid(self, reads: Sequence[RfidRead], now: float) -> tuple[list[RfidRead], list[Rejection]]:
         good: list[RfidRead] = []
