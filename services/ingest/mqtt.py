@@ -15,10 +15,21 @@ sequence number or nonce, a stale time, an unknown device or an envelope of anot
 the topic's is refused whole into the DLQ with the reason. With ``require_signature`` an unsigned
 message is refused the same way.
 
-Resilience: QoS 1 with a persistent session (``clean_session=False`` and a stable client id), so
-the broker keeps messages while the subscriber is away; paho's network loop reconnects with
-backoff (``reconnect_delay``) and the subscription is renewed on every connect. Connecting has a
-timeout, and ``start`` fails with the broker's reason when it refuses the credentials.
+Delivery: QoS 1 over MQTT 5, with manual acknowledgement. A message is acknowledged only once the
+gateway's sink took it (valid readings on, rejected records in the DLQ: both are final). When the
+sink fails (``gateway.TRANSIENT``: the store or Kafka unreachable) the message is left unacknowledged,
+and so is every later one until the subscriber has reconnected: Mosquitto redelivers unacknowledged
+QoS 1 messages only when the same session reconnects (never while it stays connected), in order,
+before the queued ones. So the subscriber disconnects, waits (exponential backoff between
+``retry_min_s`` and ``retry_max_s``) and reconnects to its persistent session (``clean_start=False``
+with a session expiry, stable client id). Redelivery is safe: readings are idempotent by id, and
+the signature verifier forgets an envelope whose message failed. ``inflight`` is the MQTT 5
+Receive Maximum: the broker sends no more than that many unacknowledged messages, so a failing
+sink holds a bounded window while the broker queues the rest.
+
+paho's network loop reconnects by itself after a network failure (``reconnect_delay``) and the
+subscription is renewed on every connect. Connecting has a timeout, and ``start`` fails with the
+broker's reason when it refuses the credentials.
 """
 
 from __future__ import annotations
@@ -31,11 +42,12 @@ from typing import Any
 import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from services.ingest.auth import Envelope
-from services.ingest.gateway import BatchResult, IngestGateway
+from services.ingest.gateway import TRANSIENT, BatchResult, IngestGateway
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +67,10 @@ class MqttConfig:
     reconnect_min_s: int = 1
     reconnect_max_s: int = 30
     require_signature: bool = False
+    inflight: int = 20  # MQTT 5 Receive Maximum: unacknowledged messages the broker may send at once
+    session_expiry_s: int = 86_400  # how long the broker keeps the session (and queues) while away
+    retry_min_s: float = 0.5  # backoff before reconnecting for redelivery after a sink failure
+    retry_max_s: float = 30.0
 
     @classmethod
     def from_address(cls, address: str, **kwargs: Any) -> MqttConfig:
@@ -81,21 +97,29 @@ class MqttIngest:
     """Subscribes to ``<prefix>/#`` and hands every message to the gateway, in paho's network thread.
 
     ``#`` rather than ``+``: a message on a malformed topic is dead-lettered, not silently ignored.
+    A second thread (``_redeliver``) reconnects after a sink failure, so the broker resends.
     """
 
     def __init__(self, gateway: IngestGateway, config: MqttConfig) -> None:
         self.gateway = gateway
         self.config = config
-        self.handled = 0  # messages handed to the gateway, accepted or not
+        self.handled = 0  # messages handed to the gateway and acknowledged, accepted or not
         self.accepted = 0  # readings accepted
         self.rejected = 0  # records (or whole messages) dead-lettered
+        self.deferred = 0  # messages left unacknowledged for redelivery (sink failed, or after one)
         self._ready = threading.Event()
         self._refused: str | None = None
+        self._failing = False  # set by the network thread, cleared before reconnecting
+        self._failures = 0  # consecutive sink failures: the backoff's exponent
+        self._retry = threading.Event()
+        self._stopping = threading.Event()
+        self._connection = threading.Lock()  # the redelivery thread's reconnect against stop()
+        self._redeliverer: threading.Thread | None = None
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=config.client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
         )
         if config.username:
             client.username_pw_set(config.username, config.password)
@@ -114,16 +138,52 @@ class MqttIngest:
     def start(self) -> None:
         """Connect and subscribe, or raise ``ConnectionError`` within ``connect_timeout_s`` (x2)."""
         c = self.config
-        self.client.connect_async(c.host, c.port, keepalive=c.keepalive_s)
-        self.client.loop_start()
+        self._connect()
+        self._redeliverer = threading.Thread(target=self._redeliver, name="mqtt-redeliver", daemon=True)
+        self._redeliverer.start()
         if not self._ready.wait(2 * c.connect_timeout_s) or self._refused:
             self.stop()
             why = self._refused or f"no subscription within {2 * c.connect_timeout_s:.0f} s"
             raise ConnectionError(f"MQTT broker {c.host}:{c.port}: {why}")
 
+    def _connect(self) -> None:
+        c = self.config
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it untyped
+        props.SessionExpiryInterval = c.session_expiry_s
+        props.ReceiveMaximum = c.inflight
+        self.client.connect_async(
+            c.host, c.port, keepalive=c.keepalive_s, clean_start=False, properties=props
+        )
+        self.client.loop_start()
+
     def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+        self._stopping.set()
+        self._retry.set()
+        with self._connection:
+            self.client.disconnect()
+            self.client.loop_stop()
+        if self._redeliverer is not None and self._redeliverer is not threading.current_thread():
+            self._redeliverer.join()
+
+    def _redeliver(self) -> None:
+        """After a sink failure: wait (backoff), then reconnect the session so the broker resends."""
+        c = self.config
+        while True:
+            self._retry.wait()
+            if self._stopping.is_set():
+                return
+            delay = min(c.retry_max_s, c.retry_min_s * 2 ** min(self._failures - 1, 30))
+            if self._stopping.wait(delay):
+                return
+            with self._connection:
+                if self._stopping.is_set():
+                    return
+                self.client.disconnect()  # ends paho's loop thread: no message of this connection after it
+                self.client.loop_stop()
+                self._retry.clear()
+                self._failing = False
+                log.info("MQTT: reconnecting for the redelivery of unacknowledged messages")
+                self._connect()
 
     def _on_connect(
         self, client: mqtt.Client, _: Any, __: Any, reason: ReasonCode, ___: Properties | None
@@ -146,12 +206,25 @@ class MqttIngest:
         if reason.is_failure:
             log.warning("MQTT disconnected (%s): reconnecting", reason)
 
-    def _on_message(self, _: mqtt.Client, __: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, __: Any, message: mqtt.MQTTMessage) -> None:
+        if self._failing:  # keep the broker's order: nothing after a failed message is taken
+            self.deferred += 1
+            return
         try:
             result = self.handle(message.topic, bytes(message.payload))
-        except Exception:  # a bug must not kill the network thread; the broker redelivers nothing
-            log.exception("MQTT message on %s could not be ingested", message.topic)
+        except TRANSIENT as exc:
+            self._failures += 1
+            self._failing = True
+            self.deferred += 1
+            log.warning("MQTT message on %s not taken (%s): left for redelivery", message.topic, exc)
+            self._retry.set()
             return
+        except Exception:  # a bug must not kill the network thread, nor come back forever: dropped
+            log.exception("MQTT message on %s could not be ingested", message.topic)
+            client.ack(message.mid, message.qos)
+            return
+        client.ack(message.mid, message.qos)
+        self._failures = 0
         self.accepted += result.accepted
         self.rejected += result.rejected
         self.handled += 1
