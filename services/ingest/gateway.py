@@ -187,6 +187,17 @@ class IngestGateway:
         with self._lock:
             return self._refuse(whole_refusal(source, field, reason, payload), self._open(), status=status)
 
+    def release(self, envelope: Envelope) -> None:
+        """Forget an accepted envelope whose message the sink lost after all (it will come again)."""
+        with self._lock:
+            self.verifier.release(envelope)
+
+    def flush(self) -> None:
+        """Wait until the sink holds everything passed so far for sure (a transport acknowledges then)."""
+        with self._lock:
+            self._open()
+            self.sink.flush()
+
     def close(self) -> None:
         """Flush the sink (reorder buffer, last anchor batch, producer queue) and close it (idempotent)."""
         with self._lock:

@@ -16,16 +16,19 @@ the topic's is refused whole into the DLQ with the reason. With ``require_signat
 message is refused the same way.
 
 Delivery: QoS 1 over MQTT 5, with manual acknowledgement. A message is acknowledged only once the
-gateway's sink took it (valid readings on, rejected records in the DLQ: both are final). When the
+gateway's sink holds it for sure (valid readings on, rejected records in the DLQ: both are final):
+taken messages are acknowledged in groups, after ``gateway.flush`` (for Kafka: the broker's own
+acknowledgement), when half the in-flight window is taken or every ``ack_every_s``. When the
 sink fails (``gateway.TRANSIENT``: the store or Kafka unreachable) the message is left unacknowledged,
 and so is every later one until the subscriber has reconnected: Mosquitto redelivers unacknowledged
 QoS 1 messages only when the same session reconnects (never while it stays connected), in order,
 before the queued ones. So the subscriber disconnects, waits (exponential backoff between
 ``retry_min_s`` and ``retry_max_s``) and reconnects to its persistent session (``clean_start=False``
 with a session expiry, stable client id). Redelivery is safe: readings are idempotent by id, and
-the signature verifier forgets an envelope whose message failed. ``inflight`` is the MQTT 5
-Receive Maximum: the broker sends no more than that many unacknowledged messages, so a failing
-sink holds a bounded window while the broker queues the rest.
+the signature verifier forgets an envelope whose message failed. Dead letters are at least once: a
+failed flush may follow a dead letter's write, and the message's redelivery writes it again.
+``inflight`` is the MQTT 5 Receive Maximum: the broker sends no more than that many
+unacknowledged messages, so a failing sink holds a bounded window while the broker queues the rest.
 
 paho's network loop reconnects by itself after a network failure (``reconnect_delay``) and the
 subscription is renewed on every connect. Connecting has a timeout, and ``start`` fails with the
@@ -67,7 +70,8 @@ class MqttConfig:
     reconnect_min_s: int = 1
     reconnect_max_s: int = 30
     require_signature: bool = False
-    inflight: int = 20  # MQTT 5 Receive Maximum: unacknowledged messages the broker may send at once
+    inflight: int = 100  # MQTT 5 Receive Maximum: unacknowledged messages the broker may send at once
+    ack_every_s: float = 0.05  # flush the sink and acknowledge what it took at least this often
     session_expiry_s: int = 86_400  # how long the broker keeps the session (and queues) while away
     retry_min_s: float = 0.5  # backoff before reconnecting for redelivery after a sink failure
     retry_max_s: float = 30.0
@@ -93,11 +97,21 @@ _envelope = msgspec.json.Decoder(Envelope)
 _body = msgspec.json.Decoder(str)
 
 
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    mid: int
+    qos: int
+    accepted: int
+    rejected: int
+    envelope: Envelope | None  # accepted by the verifier: released if the sink loses the message
+
+
 class MqttIngest:
     """Subscribes to ``<prefix>/#`` and hands every message to the gateway, in paho's network thread.
 
     ``#`` rather than ``+``: a message on a malformed topic is dead-lettered, not silently ignored.
-    A second thread (``_redeliver``) reconnects after a sink failure, so the broker resends.
+    A second thread (``_background``) acknowledges what the sink took, and reconnects after a sink
+    failure so that the broker resends what was not.
     """
 
     def __init__(self, gateway: IngestGateway, config: MqttConfig) -> None:
@@ -113,7 +127,10 @@ class MqttIngest:
         self._failures = 0  # consecutive sink failures: the backoff's exponent
         self._retry = threading.Event()
         self._stopping = threading.Event()
-        self._connection = threading.Lock()  # the redelivery thread's reconnect against stop()
+        self._connection = threading.Lock()  # the background thread's reconnect against stop()
+        self._acks = threading.Lock()  # the taken list and the counters, between the two threads
+        self._committing = threading.Lock()  # one flush-and-acknowledge at a time
+        self._taken: list[_Taken] = []  # taken by the gateway, not acknowledged yet
         self._redeliverer: threading.Thread | None = None
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -139,7 +156,7 @@ class MqttIngest:
         """Connect and subscribe, or raise ``ConnectionError`` within ``connect_timeout_s`` (x2)."""
         c = self.config
         self._connect()
-        self._redeliverer = threading.Thread(target=self._redeliver, name="mqtt-redeliver", daemon=True)
+        self._redeliverer = threading.Thread(target=self._background, name="mqtt-acks", daemon=True)
         self._redeliverer.start()
         if not self._ready.wait(2 * c.connect_timeout_s) or self._refused:
             self.stop()
@@ -157,21 +174,27 @@ class MqttIngest:
         self.client.loop_start()
 
     def stop(self) -> None:
+        """Acknowledge what the sink took (flushing it), then disconnect; the rest comes back later."""
         self._stopping.set()
         self._retry.set()
-        with self._connection:
-            self.client.disconnect()
-            self.client.loop_stop()
         if self._redeliverer is not None and self._redeliverer is not threading.current_thread():
             self._redeliverer.join()
+        with self._connection:
+            if not self._failing:
+                try:
+                    self._commit()
+                except RuntimeError:  # the gateway was closed first: the broker will resend them
+                    log.warning("MQTT: gateway closed before the subscriber; unacknowledged messages remain")
+            self.client.disconnect()
+            self.client.loop_stop()
 
-    def _redeliver(self) -> None:
-        """After a sink failure: wait (backoff), then reconnect the session so the broker resends."""
+    def _background(self) -> None:
+        """Acknowledge taken messages every ``ack_every_s``; after a sink failure, wait and reconnect."""
         c = self.config
-        while True:
-            self._retry.wait()
-            if self._stopping.is_set():
-                return
+        while not self._stopping.is_set():
+            if not self._retry.wait(c.ack_every_s):
+                self._commit()
+                continue
             delay = min(c.retry_max_s, c.retry_min_s * 2 ** min(self._failures - 1, 30))
             if self._stopping.wait(delay):
                 return
@@ -180,10 +203,43 @@ class MqttIngest:
                     return
                 self.client.disconnect()  # ends paho's loop thread: no message of this connection after it
                 self.client.loop_stop()
+                with self._acks:
+                    self._taken.clear()  # ids of the old connection: the broker resends those messages
                 self._retry.clear()
                 self._failing = False
                 log.info("MQTT: reconnecting for the redelivery of unacknowledged messages")
                 self._connect()
+
+    def _commit(self) -> None:
+        """Flush the sink, then acknowledge what it took; on a failure, leave all of it for redelivery."""
+        with self._committing:
+            with self._acks:
+                taken, self._taken = self._taken, []
+            if not taken:
+                return
+            try:
+                self.gateway.flush()
+            except TRANSIENT as exc:
+                for t in taken:  # they come back: not replays
+                    if t.envelope is not None:
+                        self.gateway.release(t.envelope)
+                self._fail(len(taken), exc)
+                return
+            for t in taken:
+                self.client.ack(t.mid, t.qos)
+            with self._acks:
+                self._failures = 0
+                self.handled += len(taken)
+                self.accepted += sum(t.accepted for t in taken)
+                self.rejected += sum(t.rejected for t in taken)
+
+    def _fail(self, messages: int, exc: Exception) -> None:
+        with self._acks:
+            self._failures += 1
+            self._failing = True
+            self.deferred += messages
+        log.warning("MQTT: the sink failed (%s): %d message(s) left for redelivery", exc, messages)
+        self._retry.set()
 
     def _on_connect(
         self, client: mqtt.Client, _: Any, __: Any, reason: ReasonCode, ___: Properties | None
@@ -208,34 +264,35 @@ class MqttIngest:
 
     def _on_message(self, client: mqtt.Client, __: Any, message: mqtt.MQTTMessage) -> None:
         if self._failing:  # keep the broker's order: nothing after a failed message is taken
-            self.deferred += 1
+            with self._acks:
+                self.deferred += 1
             return
         try:
-            result = self.handle(message.topic, bytes(message.payload))
+            result, envelope = self._ingest(message.topic, bytes(message.payload))
         except TRANSIENT as exc:
-            self._failures += 1
-            self._failing = True
-            self.deferred += 1
-            log.warning("MQTT message on %s not taken (%s): left for redelivery", message.topic, exc)
-            self._retry.set()
+            self._fail(1, exc)
             return
         except Exception:  # a bug must not kill the network thread, nor come back forever: dropped
             log.exception("MQTT message on %s could not be ingested", message.topic)
             client.ack(message.mid, message.qos)
             return
-        client.ack(message.mid, message.qos)
-        self._failures = 0
-        self.accepted += result.accepted
-        self.rejected += result.rejected
-        self.handled += 1
+        with self._acks:
+            self._taken.append(_Taken(message.mid, message.qos, result.accepted, result.rejected, envelope))
+            full = len(self._taken) >= max(1, self.config.inflight // 2)
+        if full:  # the broker is about to stop sending: do not wait for the background thread
+            self._commit()
 
     def handle(self, topic: str, payload: bytes) -> BatchResult:
         """Ingest one message: the device from the topic, one reading or an array of them."""
+        return self._ingest(topic, payload)[0]
+
+    def _ingest(self, topic: str, payload: bytes) -> tuple[BatchResult, Envelope | None]:
+        """``handle``, and the envelope the verifier accepted (to release if the sink loses the message)."""
         prefix = self.config.topic_prefix + "/"
         device = topic[len(prefix) :] if topic.startswith(prefix) else ""
         if not device or "/" in device:
             reason = f"topic {topic!r} is not {prefix}<device>"
-            return self.gateway.refuse("mqtt", "topic", reason, payload, status=400)
+            return self.gateway.refuse("mqtt", "topic", reason, payload, status=400), None
         body = payload.strip()
         envelope: Envelope | None = None
         if body.startswith(b"{"):
@@ -250,8 +307,9 @@ class MqttIngest:
                 except msgspec.DecodeError as exc:
                     field = "envelope" if envelope is None else "body"
                     reason = f"malformed signed message ({field}): {exc}"
-                    return self.gateway.refuse("mqtt", field, reason, payload, status=401)
+                    return self.gateway.refuse("mqtt", field, reason, payload, status=401), None
         if envelope is None and self.config.require_signature:
             reason = "unsigned: this subscriber requires signed envelopes"
-            return self.gateway.refuse("mqtt", "envelope", reason, payload, status=401)
-        return self.gateway.submit(body, source="mqtt", device=device, envelope=envelope, allow_object=True)
+            return self.gateway.refuse("mqtt", "envelope", reason, payload, status=401), None
+        result = self.gateway.submit(body, source="mqtt", device=device, envelope=envelope, allow_object=True)
+        return result, envelope if result.status == 200 else None
