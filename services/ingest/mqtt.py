@@ -131,7 +131,7 @@ class MqttIngest:
         self._acks = threading.Lock()  # the taken list and the counters, between the two threads
         self._committing = threading.Lock()  # one flush-and-acknowledge at a time
         self._taken: list[_Taken] = []  # taken by the gateway, not acknowledged yet
-        self._redeliverer: threading.Thread | None = None
+        self._acker: threading.Thread | None = None
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=config.client_id,
@@ -156,8 +156,8 @@ class MqttIngest:
         """Connect and subscribe, or raise ``ConnectionError`` within ``connect_timeout_s`` (x2)."""
         c = self.config
         self._connect()
-        self._redeliverer = threading.Thread(target=self._background, name="mqtt-acks", daemon=True)
-        self._redeliverer.start()
+        self._acker = threading.Thread(target=self._background, name="mqtt-acks", daemon=True)
+        self._acker.start()
         if not self._ready.wait(2 * c.connect_timeout_s) or self._refused:
             self.stop()
             why = self._refused or f"no subscription within {2 * c.connect_timeout_s:.0f} s"
@@ -177,14 +177,11 @@ class MqttIngest:
         """Acknowledge what the sink took (flushing it), then disconnect; the rest comes back later."""
         self._stopping.set()
         self._retry.set()
-        if self._redeliverer is not None and self._redeliverer is not threading.current_thread():
-            self._redeliverer.join()
+        if self._acker is not None and self._acker is not threading.current_thread():
+            self._acker.join()
         with self._connection:
             if not self._failing:
-                try:
-                    self._commit()
-                except RuntimeError:  # the gateway was closed first: the broker will resend them
-                    log.warning("MQTT: gateway closed before the subscriber; unacknowledged messages remain")
+                self._commit()
             self.client.disconnect()
             self.client.loop_stop()
 
@@ -195,7 +192,8 @@ class MqttIngest:
             if not self._retry.wait(c.ack_every_s):
                 self._commit()
                 continue
-            delay = min(c.retry_max_s, c.retry_min_s * 2 ** min(self._failures - 1, 30))
+            self._commit()  # what the sink took before the failure need not come back
+            delay = min(c.retry_max_s, c.retry_min_s * 2 ** min(max(self._failures - 1, 0), 30))
             if self._stopping.wait(delay):
                 return
             with self._connection:
@@ -219,7 +217,9 @@ class MqttIngest:
                 return
             try:
                 self.gateway.flush()
-            except TRANSIENT as exc:
+            except Exception as exc:  # never lost, nor fatal to the thread: redelivered (bugs included)
+                if not isinstance(exc, TRANSIENT):
+                    log.exception("MQTT: flushing the sink failed")
                 for t in taken:  # they come back: not replays
                     if t.envelope is not None:
                         self.gateway.release(t.envelope)
@@ -228,7 +228,8 @@ class MqttIngest:
             for t in taken:
                 self.client.ack(t.mid, t.qos)
             with self._acks:
-                self._failures = 0
+                if not self._failing:  # taken before a failure: the backoff keeps growing
+                    self._failures = 0
                 self.handled += len(taken)
                 self.accepted += sum(t.accepted for t in taken)
                 self.rejected += sum(t.rejected for t in taken)

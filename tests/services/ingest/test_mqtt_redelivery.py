@@ -26,7 +26,7 @@ from cargotrail.settings import Settings
 from cargotrail.wiring import open_store
 from services.ingest.auth import sign
 from services.ingest.gateway import IngestGateway
-from services.ingest.mqtt import TOPIC_PREFIX, MqttIngest
+from services.ingest.mqtt import MqttIngest
 from services.ingest.pipeline import load_registry, save_registry
 from services.ingest.sinks import EmbeddedSink
 from tests.conftest import reading
@@ -78,10 +78,11 @@ def test_messages_a_failing_sink_did_not_hold_are_redelivered_and_stored_exactly
     failures = 6
     sink = FailingSink(EmbeddedSink(settings, clock=time.time), failures, on=on)
     gateway = IngestGateway(settings, sink=sink)
+    prefix = f"test-{uuid.uuid4().hex[:8]}/readings"  # no other test's messages on the shared broker
     config = dataclasses.replace(
         broker,
         client_id=f"test-redeliver-{uuid.uuid4().hex[:8]}",
-        session_expiry_s=300,
+        topic_prefix=prefix,
         inflight=5,
         retry_min_s=0.05,
         retry_max_s=1.0,
@@ -96,18 +97,16 @@ def test_messages_a_failing_sink_did_not_hold_are_redelivered_and_stored_exactly
     bad = json.loads(msgspec.json.encode(reading(device="TRK-R1", seq=999)))
     bad["lat"] = 123.0
     messages: list[tuple[str, bytes]] = [
-        (f"{TOPIC_PREFIX}/TRK-R0", msgspec.json.encode({"envelope": env, "body": signed_body.decode()})),
-        (f"{TOPIC_PREFIX}/TRK-R1", json.dumps(bad).encode()),
+        (f"{prefix}/TRK-R0", msgspec.json.encode({"envelope": env, "body": signed_body.decode()})),
+        (f"{prefix}/TRK-R1", json.dumps(bad).encode()),
     ]
     expected = {("TRK-R0", 1)}
     for i in range(40):
-        messages.append(
-            (f"{TOPIC_PREFIX}/TRK-R1", msgspec.json.encode(reading(device="TRK-R1", seq=i, minutes=i)))
-        )
+        messages.append((f"{prefix}/TRK-R1", msgspec.json.encode(reading(device="TRK-R1", seq=i, minutes=i))))
         expected.add(("TRK-R1", i))
     for b in range(5):
         batch = [reading(OTHER, device="TRK-R2", seq=b * 10 + i, minutes=40 + b * 10 + i) for i in range(10)]
-        messages.append((f"{TOPIC_PREFIX}/TRK-R2", msgspec.json.encode(batch)))
+        messages.append((f"{prefix}/TRK-R2", msgspec.json.encode(batch)))
         expected.update(("TRK-R2", r.seq) for r in batch)
     pub = publisher(broker)
     pub.connect(broker.host, broker.port, keepalive=30)
