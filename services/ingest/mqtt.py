@@ -70,7 +70,7 @@ class MqttConfig:
     reconnect_min_s: int = 1
     reconnect_max_s: int = 30
     require_signature: bool = False
-    inflight: int = 100  # MQTT 5 Receive Maximum: unacknowledged messages the broker may send at once
+    inflight: int = 1000  # MQTT 5 Receive Maximum: unacknowledged messages the broker may send at once
     ack_every_s: float = 0.05  # flush the sink and acknowledge what it took at least this often
     session_expiry_s: int = 86_400  # how long the broker keeps the session (and queues) while away
     retry_min_s: float = 0.5  # backoff before reconnecting for redelivery after a sink failure
