@@ -120,9 +120,15 @@ def dlq_replay(
         None, exists=True, dir_okay=False, help="Corrected payload (with --id)."
     ),
     device: str | None = typer.Option(None, help="Device for NMEA dead letters (default: from the record)."),
+    kafka: str | None = typer.Option(
+        None, help="Send to this Kafka broker's telemetry topic (as ingest-server --kafka), not the store."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Replay dead letters (after fixing the registry, or with a corrected payload); refused ones stay."""
+    """Replay dead letters (after fixing the registry, or with a corrected payload); refused ones stay.
+
+    They go where live ingest goes: the embedded runtime, or with ``--kafka`` the telemetry topic.
+    """
     from services.ingest.dlq import replay
 
     try:
@@ -132,6 +138,7 @@ def dlq_replay(
             payload=payload.read_bytes() if payload else None,
             device=device,
             clock=time.time,
+            kafka=kafka,
         )
     except CargotrailError as exc:
         raise _fail(exc) from None

@@ -10,6 +10,7 @@ read from the ``MQTT_PASSWORD`` environment variable, never from the command lin
 from __future__ import annotations
 
 import os
+import time
 from typing import TYPE_CHECKING
 
 import typer
@@ -21,7 +22,6 @@ from cargotrail.settings import Settings
 
 if TYPE_CHECKING:
     from services.ingest.gateway import IngestGateway
-    from services.ingest.kafka_sink import KafkaSink
     from services.ingest.mqtt import MqttIngest
     from services.ingest.nmea_stream import NmeaListener
 
@@ -60,13 +60,14 @@ def ingest_server(
     from services.ingest.http import create_app
     from services.ingest.mqtt import MqttConfig, MqttIngest
     from services.ingest.nmea_stream import NmeaListener, StreamConfig
+    from services.ingest.sink_choice import open_sink
 
     if (nmea_tcp is not None or nmea_udp is not None) and not nmea_device:
         err.print("[red]error:[/] an NMEA stream is bound to one device: pass --nmea-device ID")
         raise typer.Exit(2)
     try:
         settings = Settings.from_env()
-        gateway = IngestGateway(settings, sink=_kafka_sink(settings, kafka) if kafka else None)
+        gateway = IngestGateway(settings, sink=open_sink(settings, kafka=kafka, clock=time.time))
     except CargotrailError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}")
         raise typer.Exit(2) from None
@@ -106,16 +107,6 @@ def _stop(transports: list[MqttIngest | NmeaListener], gateway: IngestGateway) -
     for transport in transports:
         transport.stop()
     gateway.close()
-
-
-def _kafka_sink(settings: Settings, bootstrap: str) -> KafkaSink:
-    from cargotrail.kafka.producer import RecordProducer
-    from cargotrail.kafka.topics import Namespace, ensure_topics
-    from services.ingest.kafka_sink import KafkaSink
-
-    ns = Namespace(settings.kafka_prefix, settings.kafka_partitions)
-    ensure_topics(bootstrap, ns)
-    return KafkaSink(RecordProducer(bootstrap, linger_ms=5.0), ns)
 
 
 def register(app: typer.Typer) -> None:

@@ -128,6 +128,14 @@ class Verifier:
         self._seen.update((seq_key, nonce_key))
         self._expiry.append((envelope.ts + self.window_s, seq_key, nonce_key))
 
+    def release(self, envelope: Envelope) -> None:
+        """Forget an accepted envelope whose message was not taken after all (the sink failed).
+
+        The transport will deliver it again (MQTT redelivery), and that is not a replay.
+        """
+        self._seen.discard((envelope.device_id, f"seq:{envelope.seq}"))
+        self._seen.discard((envelope.device_id, f"nonce:{envelope.nonce}"))
+
     def _forget(self, now: float) -> None:
         # Entries leave in arrival order; one with a later expiry ahead of it waits a little longer,
         # which only makes the memory stricter, never looser.

@@ -4,7 +4,9 @@ A dead letter's ``raw`` is the smallest payload its parser accepts again: an NME
 (all fragments of a multi-part AIS message), one EPCIS event, one JSON reading (of an HTTP batch
 or a Kafka-direct record). A replay parses that raw text (or a corrected payload given by the
 operator) with the parser its ``source`` names; only when nothing of it is rejected again is it
-stored and marked replayed.
+sent on, through the same sink as live ingest (the embedded runtime, or Kafka's telemetry topic:
+``services.ingest.sink_choice``), and marked replayed once the sink has flushed it (for Kafka:
+once the broker acknowledged it).
 
 The repository interface has no "mark replayed" write yet, so replayed ids are kept under the
 meta key ``ingest.dlq.replayed`` (a JSON list) until it does.
@@ -20,6 +22,7 @@ from cargotrail.errors import ConfigError
 from cargotrail.settings import Settings
 from cargotrail.wiring import open_store
 from services.ingest.pipeline import FORMATS, IngestReport, ingest_payload
+from services.ingest.sink_choice import open_sink
 from store.base import DeadLetter
 
 REPLAYED_KEY = "ingest.dlq.replayed"
@@ -47,8 +50,12 @@ def replay(
     payload: bytes | None = None,
     device: str | None = None,
     clock: Callable[[], float],
+    kafka: str | None = None,
 ) -> list[tuple[DeadLetter, IngestReport]]:
-    """Replay one dead letter (``letter_id``, optionally with a corrected ``payload``) or all pending ones."""
+    """Replay one dead letter (``letter_id``, optionally with a corrected ``payload``) or all pending ones.
+
+    ``kafka``: the broker live ingest sends to (``ingest-server --kafka``); else the embedded runtime.
+    """
     if payload is not None and letter_id is None:
         raise ConfigError("a corrected payload replaces one dead letter: pass --id too")
     letters, done = list_dead_letters(settings, limit=SCAN_LIMIT)
@@ -58,22 +65,28 @@ def replay(
             raise ConfigError(f"no dead letter with id {letter_id}")
     else:
         letters = [d for d in reversed(letters) if d.id not in done and d.rejection.source in REPLAY_FORMAT]
-    outcomes = []
     for letter in letters:
-        fmt = REPLAY_FORMAT.get(letter.rejection.source, "")
-        if not fmt:
+        if letter.rejection.source not in REPLAY_FORMAT:
             raise ConfigError(
                 f"dead letter {letter.id} came from {letter.rejection.source!r}, which cannot be replayed"
             )
-        body = payload if payload is not None else letter.rejection.raw.encode()
-        if fmt == "json" and payload is None:
-            body = b"[" + body + b"]"  # a JSON dead letter is one element of its batch
-        # An NMEA dead letter names its device in its record ("<device>#line<n>").
-        dev = device or (letter.rejection.record.rsplit("#line", 1)[0] if fmt == "nmea" else None)
-        report = ingest_payload(settings, fmt, body, device=dev, clock=clock, dead_letters=False)
-        if not report.rejections:
-            done.add(letter.id)
-        outcomes.append((letter, report))
+    outcomes = []
+    sink = open_sink(settings, kafka=kafka, clock=clock)
+    try:
+        for letter in letters:
+            fmt = REPLAY_FORMAT[letter.rejection.source]
+            body = payload if payload is not None else letter.rejection.raw.encode()
+            if fmt == "json" and payload is None:
+                body = b"[" + body + b"]"  # a JSON dead letter is one element of its batch
+            # An NMEA dead letter names its device in its record ("<device>#line<n>").
+            dev = device or (letter.rejection.record.rsplit("#line", 1)[0] if fmt == "nmea" else None)
+            report = ingest_payload(
+                settings, fmt, body, device=dev, clock=clock, dead_letters=False, sink=sink
+            )
+            outcomes.append((letter, report))
+    finally:
+        sink.close()  # flushes: only what the sink holds for sure is marked replayed below
+    done.update(letter.id for letter, report in outcomes if not report.rejections)
     store = open_store(settings)
     try:
         store.put_meta(REPLAYED_KEY, msgspec.json.encode(sorted(done)))

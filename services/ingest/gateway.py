@@ -10,6 +10,11 @@ A message may be signed by a device (``services.ingest.auth.Envelope`` over the 
 signed message, or one from a transport that authenticated its sender, may only hold that
 device's readings. ``BatchResult.status`` says how a transport should answer: 200 processed
 (some records may be rejected), 400 not a JSON array, 401 signature refused.
+
+A sink's infrastructure failure (``TRANSIENT``: the store, the ledger or Kafka unreachable)
+propagates to the transport, which must not acknowledge the message: nothing of it was taken
+for sure, and delivering it again is safe (readings are idempotent by id; an envelope whose
+message failed is forgotten by the replay memory).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ import msgspec
 
 from cargotrail.contract.records import Reading
 from cargotrail.contract.validate import Rejection, split_readings
-from cargotrail.errors import ValidationError
+from cargotrail.errors import LedgerUnavailable, StoreUnavailable, ValidationError
+from cargotrail.kafka.errors import KafkaError
 from cargotrail.settings import Settings
 from services.ingest.auth import Envelope, Verifier
 from services.ingest.devices import DeviceRegistry
@@ -32,6 +38,9 @@ from services.ingest.jsonbatch import parse_json
 from services.ingest.pipeline import REGISTRY_FILE, load_registry
 from services.ingest.result import RAW_LIMIT, ParseResult
 from services.ingest.sinks import EmbeddedSink, Sink
+
+# The sink could not take a message right now: retry it later, do not dead-letter it.
+TRANSIENT: tuple[type[Exception], ...] = (StoreUnavailable, LedgerUnavailable, KafkaError)
 
 
 class RecordResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,7 +154,12 @@ class IngestGateway:
             valid, rejections = parsed.readings, parsed.rejections
             if device is not None and any(r.device_id != device for r in valid):
                 valid, rejections = _only_device(valid, rejections, device)
-            return self._pass(valid, rejections, now_s)
+            try:
+                return self._pass(valid, rejections, now_s)
+            except BaseException:
+                if envelope is not None:  # not taken: its redelivery must not look like a replay
+                    self.verifier.release(envelope)
+                raise
 
     def submit_parsed(self, parsed: ParseResult) -> BatchResult:
         """Pass what a parser made of a message (an NMEA stream's lines): check, dead-letter, accept."""
@@ -156,10 +170,12 @@ class IngestGateway:
             return self._pass(valid, [*parsed.rejections, *invalid], now_s)
 
     def _pass(self, valid: list[Reading], rejections: list[Rejection], now_s: float) -> BatchResult:
-        if rejections:
-            self.sink.dead_letter(rejections, now_s)
+        # Readings first: they are idempotent (by reading id) when a failed message is delivered
+        # again, dead letters are not; so a failure in either leaves no duplicate behind.
         if valid:
             self.sink.accept(valid, now_s)
+        if rejections:
+            self.sink.dead_letter(rejections, now_s)
         return BatchResult(accepted=len(valid), rejected=len(rejections), rejections=_results(rejections))
 
     def _refuse(self, refusal: Rejection, now_s: float, *, status: int) -> BatchResult:
@@ -170,6 +186,17 @@ class IngestGateway:
         """Dead-letter a message the transport refused before parsing (bad envelope, bad topic)."""
         with self._lock:
             return self._refuse(whole_refusal(source, field, reason, payload), self._open(), status=status)
+
+    def release(self, envelope: Envelope) -> None:
+        """Forget an accepted envelope whose message the sink lost after all (it will come again)."""
+        with self._lock:
+            self.verifier.release(envelope)
+
+    def flush(self) -> None:
+        """Wait until the sink holds everything passed so far for sure (a transport acknowledges then)."""
+        with self._lock:
+            self._open()
+            self.sink.flush()
 
     def close(self) -> None:
         """Flush the sink (reorder buffer, last anchor batch, producer queue) and close it (idempotent)."""

@@ -23,7 +23,7 @@ from services.ingest.epcis import parse_epcis
 from services.ingest.jsonbatch import parse_json
 from services.ingest.nmea import parse_nmea
 from services.ingest.result import ParseResult, Skipped
-from services.ingest.sinks import EmbeddedSink
+from services.ingest.sinks import EmbeddedSink, Sink
 
 REGISTRY_FILE = "devices.json"
 FORMATS = ("epcis", "nmea", "ais", "json")
@@ -88,11 +88,13 @@ def ingest_payload(
     device: str | None = None,
     clock: Callable[[], float],
     dead_letters: bool = True,
+    sink: Sink | None = None,
 ) -> IngestReport:
     """Parse ``payload``, store its valid readings through the embedded runtime, dead-letter the rest.
 
     ``dead_letters=False`` (a replay of a dead letter) stores nothing when anything is rejected:
     the dead letter stays as it is instead of being copied into a new one.
+    ``sink``: where to send instead of a fresh embedded runtime (left open: the caller closes it).
     """
     now_s = clock()
     now = datetime.fromtimestamp(now_s, UTC)
@@ -117,12 +119,14 @@ def ingest_payload(
         return report
     if result.bindings:
         save_registry(data_dir, registry)
-    sink = EmbeddedSink(settings, clock=clock)
+    own = sink is None
+    target = EmbeddedSink(settings, clock=clock) if sink is None else sink
     try:
         if rejections:
-            sink.dead_letter(rejections, now_s)
+            target.dead_letter(rejections, now_s)
         if valid:
-            sink.accept(valid, now_s)
+            target.accept(valid, now_s)
     finally:
-        sink.close()
+        if own:
+            target.close()
     return report

@@ -27,6 +27,9 @@ class Sink(Protocol):
     def dead_letter(self, rejections: Sequence[Rejection], now_s: float) -> None:
         """Keep rejections (reason, source, raw payload) where ``cargotrail dlq`` finds them."""
 
+    def flush(self) -> None:
+        """Return once everything accepted so far is durable, or raise (a transport acks only then)."""
+
     def close(self) -> None:
         """Flush everything held back and release the resources (idempotent)."""
 
@@ -54,6 +57,13 @@ class EmbeddedSink:
     def dead_letter(self, rejections: Sequence[Rejection], now_s: float) -> None:
         with self.store.unit_of_work():
             self.store.write_dead_letters(rejections, now_s)
+
+    def flush(self) -> None:
+        """Nothing to wait for: every call committed its own unit of work (or raised).
+
+        Readings still in the runtime's reorder buffer are the runtime's to keep: flushing them
+        early would make every later reading of their window late.
+        """
 
     def close(self) -> None:
         """Flush the reorder buffer and the last anchor batch, then close the store."""

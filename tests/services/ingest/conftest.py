@@ -79,6 +79,7 @@ def broker() -> MqttConfig:
         username=os.environ.get("CARGOTRAIL_TEST_MQTT_USER", "cargotrail"),
         password=os.environ.get("CARGOTRAIL_TEST_MQTT_PASSWORD", "cargotrail-mqtt"),
         connect_timeout_s=5.0,
+        session_expiry_s=120,  # a test's session (and what the broker queues for it) soon goes away
     )
     probe = publisher(config)
     try:
