@@ -14,8 +14,9 @@ from typing import Protocol
 
 from cargotrail.contract.records import Reading
 from cargotrail.contract.validate import Rejection
+from cargotrail.errors import ConfigError
 from cargotrail.settings import Settings
-from cargotrail.wiring import ZONES_FILE, ledger_anchoring, load_zones, open_store
+from cargotrail.wiring import ledger_anchoring, load_zones, open_store
 from streams.processors.pipeline import Processors
 from streams.runtimes.embedded import EmbeddedRuntime
 
@@ -40,8 +41,11 @@ class EmbeddedSink:
     def __init__(self, settings: Settings, *, clock: Callable[[], float]) -> None:
         data_dir = settings.data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
-        zones = load_zones(settings) if (data_dir / ZONES_FILE).exists() else []
         self.store = open_store(settings)
+        try:  # the zones an admin saved, else the run's file; none yet is a valid start (no geofences)
+            zones = load_zones(settings, self.store)
+        except ConfigError:
+            zones = []
         self.runtime = EmbeddedRuntime(
             Processors(zones, lateness_s=settings.lateness_s, thresholds=settings.thresholds),
             self.store,
