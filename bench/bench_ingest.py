@@ -62,6 +62,8 @@ from services.ingest.mqtt import TOPIC_PREFIX, MqttConfig, MqttIngest
 
 BOOT = os.environ.get("CARGOTRAIL_TEST_KAFKA", "127.0.0.1:19092")
 MQTT_ADDR = os.environ.get("CARGOTRAIL_TEST_MQTT", "127.0.0.1:51883")
+# This run's own topics: the broker may be shared, and another process's messages must not count here.
+BENCH_TOPICS = f"bench-{uuid.uuid4().hex[:8]}/{TOPIC_PREFIX}"
 MQTT_USER = os.environ.get("CARGOTRAIL_TEST_MQTT_USER", "cargotrail")
 MQTT_PASSWORD = os.environ.get("CARGOTRAIL_TEST_MQTT_PASSWORD", "cargotrail-mqtt")
 T0 = datetime.now(UTC) - timedelta(days=1)
@@ -160,12 +162,12 @@ def mqtt_messages(rs: list[Reading], per_message: int) -> list[tuple[str, bytes]
     """One reading per message on its device's topic, or arrays of ``per_message`` readings of one
     device (a gateway that batches its trackers' fixes)."""
     if per_message == 1:
-        return [(f"{TOPIC_PREFIX}/{r.device_id}", msgspec.json.encode(r)) for r in rs]
+        return [(f"{BENCH_TOPICS}/{r.device_id}", msgspec.json.encode(r)) for r in rs]
     out = []
     for i in range(0, len(rs), per_message):
         device = f"GW-{i // per_message}"
         batch = [msgspec.structs.replace(r, device_id=device) for r in rs[i : i + per_message]]
-        out.append((f"{TOPIC_PREFIX}/{device}", msgspec.json.encode(batch)))
+        out.append((f"{BENCH_TOPICS}/{device}", msgspec.json.encode(batch)))
     return out
 
 
@@ -194,7 +196,12 @@ def mqtt_ingest(gateway: IngestGateway, rs: list[Reading], per_message: int) -> 
     host, _, port = MQTT_ADDR.rpartition(":")
     client_id = f"bench-{uuid.uuid4().hex[:6]}"
     config = MqttConfig(
-        host=host, port=int(port), username=MQTT_USER, password=MQTT_PASSWORD, client_id=client_id
+        host=host,
+        port=int(port),
+        username=MQTT_USER,
+        password=MQTT_PASSWORD,
+        client_id=client_id,
+        topic_prefix=BENCH_TOPICS,
     )
     ingest = MqttIngest(gateway, config)
     ingest.start()
@@ -225,7 +232,7 @@ def mqtt_transport(rs: list[Reading]) -> float:
     ready = threading.Event()
     sub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-raw-{uuid.uuid4().hex[:6]}")
     sub.username_pw_set(MQTT_USER, MQTT_PASSWORD)
-    sub.on_connect = lambda client, *_: client.subscribe(f"{TOPIC_PREFIX}/#", qos=1)
+    sub.on_connect = lambda client, *_: client.subscribe(f"{BENCH_TOPICS}/#", qos=1)
     sub.on_subscribe = lambda *_: ready.set()
 
     def on_message(*_: object) -> None:
