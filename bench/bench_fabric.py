@@ -49,9 +49,15 @@ def anchor_stream(fabric, stream: str, batches: int, records: int) -> tuple[floa
         root = tree_root(leaves).hex()
         closed = time.perf_counter()  # the batch is closed once its root is known
         h = BatchHeader(
-            batch_id=batch_id(stream, seq), stream=stream, seq=seq, root=root, size=records, prev_root=prev,
-            first_ts=start + timedelta(seconds=seq), last_ts=start + timedelta(seconds=seq + 1),
-        )  # fmt: skip
+            batch_id=batch_id(stream, seq),
+            stream=stream,
+            seq=seq,
+            root=root,
+            size=records,
+            prev_root=prev,
+            first_ts=start + timedelta(seconds=seq),
+            last_ts=start + timedelta(seconds=seq + 1),
+        )
         fabric.anchor(h)
         latencies.append(time.perf_counter() - closed)
         prev = root
@@ -94,8 +100,10 @@ def main() -> None:
     shape = f"{args.batches} x {args.batch_records:,} in {batch_s:.1f} s"
     print(f"Merkle batching   : {batch_rate:12,.0f} records/s  ({shape})")
     print(f"ratio             : {batch_rate / single_rate:12,.0f} x   (target >= 100 x)")
-    print(f"anchor latency    : p50 {pct(batch_lat, 50):.3f} s, p99 {pct(batch_lat, 99):.3f} s "
-          f"(batch close -> commit; target p99 <= 5 s)")  # fmt: skip
+    print(
+        f"anchor latency    : p50 {pct(batch_lat, 50):.3f} s, p99 {pct(batch_lat, 99):.3f} s "
+        f"(batch close -> commit; target p99 <= 5 s)"
+    )
     rss = network_rss_mb()
     print(
         f"network memory    : {sum(rss.values()):.0f} MB RSS: "

@@ -170,8 +170,10 @@ def main() -> None:
         t = time.perf_counter()
         theirs = naive(no_dwell, subset)
         slow = m / (time.perf_counter() - t)
-        print(f"{name}, first {m:,} fixes: tracker {fast:,.0f}/s  naive {slow:,.0f}/s"
-              f"  ratio {fast / slow:.1f}x  (same events: {ours == theirs}, {len(ours):,})")  # fmt: skip
+        print(
+            f"{name}, first {m:,} fixes: tracker {fast:,.0f}/s  naive {slow:,.0f}/s"
+            f"  ratio {fast / slow:.1f}x  (same events: {ours == theirs}, {len(ours):,})"
+        )
     print(f"peak RSS                   {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:12.0f} MiB")
 
 

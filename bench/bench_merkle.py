@@ -53,11 +53,21 @@ def best(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, Any]:
 def readings(n: int) -> list[Reading]:
     t0 = datetime(2024, 5, 1, tzinfo=UTC)
     return [
-        Reading(device_id=f"trk-{i % 500}", container_id="MSCU1234565", seq=i, ts=t0 + timedelta(seconds=i),
-                lat=51.9 + (i % 1000) * 1e-4, lon=4.1 - (i % 997) * 1e-4, speed_kmh=float(i % 40),
-                heading=(i * 7) % 360 + 0.5, temperature_c=4.25, battery_pct=88.0, door_open=False)
+        Reading(
+            device_id=f"trk-{i % 500}",
+            container_id="MSCU1234565",
+            seq=i,
+            ts=t0 + timedelta(seconds=i),
+            lat=51.9 + (i % 1000) * 1e-4,
+            lon=4.1 - (i % 997) * 1e-4,
+            speed_kmh=float(i % 40),
+            heading=(i * 7) % 360 + 0.5,
+            temperature_c=4.25,
+            battery_pct=88.0,
+            door_open=False,
+        )
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def main() -> None:

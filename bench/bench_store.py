@@ -46,10 +46,19 @@ def sink_vs_copy(n: int) -> None:
     start = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     boxes = [make_container_id("SNK", i) for i in range(1000)]
     readings = [
-        Reading(device_id=f"TRK-{c}", container_id=boxes[c], seq=k, ts=start + timedelta(seconds=k * 60 + c),
-                lat=51.0 + c * 1e-3, lon=4.0 + k * 1e-4, speed_kmh=12.5, temperature_c=-18.0)
-        for k in range(n // len(boxes)) for c in range(len(boxes))
-    ]  # fmt: skip
+        Reading(
+            device_id=f"TRK-{c}",
+            container_id=boxes[c],
+            seq=k,
+            ts=start + timedelta(seconds=k * 60 + c),
+            lat=51.0 + c * 1e-3,
+            lon=4.0 + k * 1e-4,
+            speed_kmh=12.5,
+            temperature_c=-18.0,
+        )
+        for k in range(n // len(boxes))
+        for c in range(len(boxes))
+    ]
     ids = [reading_id(r.device_id, r.seq) for r in readings]
     for s in ("bench_sink", "bench_copy"):
         drop(s)
@@ -62,10 +71,25 @@ def sink_vs_copy(n: int) -> None:
     sink_s = time.perf_counter() - t
     enc = msgspec.json.Encoder()
     rows = [
-        (i, r.container_id, r.device_id, r.seq, r.ts, r.lat, r.lon, r.speed_kmh, r.temperature_c, r.shock_g,
-         r.door_open, r.battery_pct, r.source, 0, enc.encode(r))
+        (
+            i,
+            r.container_id,
+            r.device_id,
+            r.seq,
+            r.ts,
+            r.lat,
+            r.lon,
+            r.speed_kmh,
+            r.temperature_c,
+            r.shock_g,
+            r.door_open,
+            r.battery_pct,
+            r.source,
+            0,
+            enc.encode(r),
+        )
         for r, i in zip(readings, ids, strict=True)
-    ]  # fmt: skip
+    ]
     with psycopg.connect(URL, options="-c search_path=bench_copy,public") as conn:
         t = time.perf_counter()
         for i in range(0, len(rows), BATCH):
@@ -81,11 +105,15 @@ def sink_vs_copy(n: int) -> None:
     sink.close()
     for s in ("bench_sink", "bench_copy"):
         drop(s)
-    print(f"sink (Reading objects -> staged COPY -> upsert + positions), {len(readings):,} rows in "
-          f"{BATCH}-row micro-batches: {len(readings) / sink_s:,.0f} rows/s")  # fmt: skip
-    print(f"bare binary COPY of the same rows (prepared tuples, no conflict check): "
-          f"{len(rows) / copy_s:,.0f} "
-          "rows/s")  # fmt: skip
+    print(
+        f"sink (Reading objects -> staged COPY -> upsert + positions), {len(readings):,} rows in "
+        f"{BATCH}-row micro-batches: {len(readings) / sink_s:,.0f} rows/s"
+    )
+    print(
+        f"bare binary COPY of the same rows (prepared tuples, no conflict check): "
+        f"{len(rows) / copy_s:,.0f} "
+        "rows/s"
+    )
     print(f"ratio sink / bare COPY: {copy_s / sink_s:.2f} (target >= 0.5)")
 
 
@@ -184,10 +212,12 @@ def build(n: int, fresh: bool) -> tuple[PostgresStore, list[str], datetime]:
         conn.execute("VACUUM ANALYZE")
     store.put_meta("bench:readings", str(n).encode())
     counts = store.counts()
-    print(f"set-up: {counts['readings']:,} readings, {counts['alerts']:,} alerts "
-          f"({counts['open_alerts']:,} open), "
-          f"{counts['geofence_events']:,} geofence events, {counts['proofs']:,} proofs "
-          f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(
+        f"set-up: {counts['readings']:,} readings, {counts['alerts']:,} alerts "
+        f"({counts['open_alerts']:,} open), "
+        f"{counts['geofence_events']:,} geofence events, {counts['proofs']:,} proofs "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
     return store, boxes, t0
 
 

@@ -214,8 +214,9 @@ class LocalLedger:
             if held.get(field) != shown.get(field):
                 raise VerificationError(
                     f"{field} of batch {receipt.batch_id} (local ledger entry {i})",
-                    expected=str(held.get(field)), found=str(shown.get(field)),
-                )  # fmt: skip
+                    expected=str(held.get(field)),
+                    found=str(shown.get(field)),
+                )
 
     # -- writing ---------------------------------------------------------------
 
@@ -229,8 +230,9 @@ class LocalLedger:
                 raise LedgerError(
                     f"batch {header.batch_id} is already anchored with root {e.header.root}"
                     f" (size {e.header.size}); refusing root {header.root} (size {header.size})",
-                    batch_id=header.batch_id, tx_id=e.hash,
-                )  # fmt: skip
+                    batch_id=header.batch_id,
+                    tx_id=e.hash,
+                )
             problem = self._order_problem(header, [] if (t := self.tip(header.stream)) is None else [t])
             if problem:
                 what, expected, found = problem

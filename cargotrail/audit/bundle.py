@@ -70,8 +70,9 @@ def export_bundle(store: Repository, ledger: SignedEntries, record_id: str) -> d
     if receipt is None or entry is None:
         raise VerificationError(
             f"batch {bid} of record {record_id} on the {ledger.kind.value} ledger",
-            expected="anchored", found="absent",
-        )  # fmt: skip
+            expected="anchored",
+            found="absent",
+        )
     try:
         body = msgspec.json.decode(stored.body)
     except msgspec.DecodeError as exc:
@@ -122,8 +123,9 @@ def _verify(b: _Bundle, rid: str, public_key_pem: bytes) -> None:
     for field, expected, found in receipt_differences(held, receipt)[:1]:
         raise VerificationError(
             f"{field} of batch {receipt.batch_id}: the bundle's receipt differs from the signed ledger entry",
-            expected=expected, found=found,
-        )  # fmt: skip
+            expected=expected,
+            found=found,
+        )
     verify_against_root(record, proof, held)
 
 

@@ -42,8 +42,17 @@ from store.base import Repository, StoredRecord
 NOT_IN_STORE = "record not in store"
 NO_PROOF = "no proof: not anchored yet (or its proof row was removed from the store)"
 RECEIPT_FIELDS = (
-    "batch_id", "stream", "root", "size", "prev_root", "first_ts", "last_ts", "ledger", "tx_id", "block",
-)  # fmt: skip
+    "batch_id",
+    "stream",
+    "root",
+    "size",
+    "prev_root",
+    "first_ts",
+    "last_ts",
+    "ledger",
+    "tx_id",
+    "block",
+)
 
 
 class RecordCheck(msgspec.Struct, frozen=True, kw_only=True):
@@ -110,9 +119,10 @@ def decode_record(body: bytes, kind: str, rid: str) -> Anchorable:
         extra = sorted(set(raw) - set(msgspec.to_builtins(record))) if isinstance(raw, dict) else []
         why = "holds more than the anchored record" if extra else "not in the anchored record's form"
         raise VerificationError(
-            f"body of record {rid} ({why})", expected=exact.decode(),
+            f"body of record {rid} ({why})",
+            expected=exact.decode(),
             found=f"extra fields {extra}" if extra else shown.decode(),
-        )  # fmt: skip
+        )
     return record
 
 
@@ -146,9 +156,10 @@ def check_stored_anchor(store: Repository, held: AnchorReceipt) -> None:
     stored = read_anchor(store, bid)
     if stored is None:
         raise VerificationError(
-            f"anchor of batch {bid} in the store", expected=f"the ledger's receipt (root {held.root})",
+            f"anchor of batch {bid} in the store",
+            expected=f"the ledger's receipt (root {held.root})",
             found="no anchor row",
-        )  # fmt: skip
+        )
     for field, expected, found in receipt_differences(held, stored)[:1]:
         raise VerificationError(
             f"{field} of batch {bid} in the store differs from the ledger", expected=expected, found=found
@@ -164,9 +175,10 @@ def check_stored(store: Repository, ledger: LedgerReader, stored: StoredRecord, 
     held = ledger.get(bid)
     if held is None:
         raise VerificationError(
-            f"batch {bid} of record {rid} on the {ledger.kind.value} ledger", expected="anchored",
+            f"batch {bid} of record {rid} on the {ledger.kind.value} ledger",
+            expected="anchored",
             found="absent",
-        )  # fmt: skip
+        )
     ledger.verify_entry(held)
     verify_against_root(record, proof, held)
     check_stored_anchor(store, held)

@@ -49,9 +49,9 @@ class TrailReport(msgspec.Struct, frozen=True, kw_only=True):
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = msgspec.to_builtins(self)
-        data["chain_problems"] = [dict(p, message=str(c)) for p, c in zip(
-            data["chain_problems"], self.chain_problems, strict=True
-        )]  # fmt: skip
+        data["chain_problems"] = [
+            dict(p, message=str(c)) for p, c in zip(data["chain_problems"], self.chain_problems, strict=True)
+        ]
         return data
 
 
@@ -85,7 +85,15 @@ def verify_trail(
             progress(done, len(stored))
     problems, ordered, streams = check_chains(store, cached, batches)
     return TrailReport(
-        container_id=container_id, start=start, end=end, ok=not failures and not problems,
-        records=len(stored), verified=len(stored) - len(failures), failed=len(failures),
-        failures=failures, chain_problems=problems, batches=ordered, streams=streams,
-    )  # fmt: skip
+        container_id=container_id,
+        start=start,
+        end=end,
+        ok=not failures and not problems,
+        records=len(stored),
+        verified=len(stored) - len(failures),
+        failed=len(failures),
+        failures=failures,
+        chain_problems=problems,
+        batches=ordered,
+        streams=streams,
+    )

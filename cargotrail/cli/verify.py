@@ -104,9 +104,13 @@ def _verify_trail(settings: Settings, container: str, start: datetime, end: date
         with Progress(*columns, console=err, transient=True, disable=as_json) as bar:
             task = bar.add_task("trail", total=None)
             report = verify_trail(
-                store, ledger, container, start, end,
+                store,
+                ledger,
+                container,
+                start,
+                end,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )  # fmt: skip
+            )
     finally:
         store.close()
     if report.records == 0:

@@ -46,18 +46,31 @@ class BatchHeader(msgspec.Struct, frozen=True, kw_only=True):
     def receipt(self, *, ledger: LedgerKind, tx_id: str, block: int | None) -> AnchorReceipt:
         """The contract receipt for this header once a ledger has recorded it."""
         return AnchorReceipt(
-            batch_id=self.batch_id, stream=self.stream, root=self.root, size=self.size,
-            first_ts=self.first_ts, last_ts=self.last_ts, prev_root=self.prev_root,
-            ledger=ledger, tx_id=tx_id, block=block,
-        )  # fmt: skip
+            batch_id=self.batch_id,
+            stream=self.stream,
+            root=self.root,
+            size=self.size,
+            first_ts=self.first_ts,
+            last_ts=self.last_ts,
+            prev_root=self.prev_root,
+            ledger=ledger,
+            tx_id=tx_id,
+            block=block,
+        )
 
 
 def header_from_receipt(receipt: AnchorReceipt, seq: int) -> BatchHeader:
     """The header a receipt anchors (receipts do not carry ``seq``; the ledger does)."""
     return BatchHeader(
-        batch_id=receipt.batch_id, stream=receipt.stream, seq=seq, root=receipt.root, size=receipt.size,
-        first_ts=receipt.first_ts, last_ts=receipt.last_ts, prev_root=receipt.prev_root,
-    )  # fmt: skip
+        batch_id=receipt.batch_id,
+        stream=receipt.stream,
+        seq=seq,
+        root=receipt.root,
+        size=receipt.size,
+        first_ts=receipt.first_ts,
+        last_ts=receipt.last_ts,
+        prev_root=receipt.prev_root,
+    )
 
 
 class ChainProblem(msgspec.Struct, frozen=True, kw_only=True):
@@ -117,9 +130,12 @@ def chain_check(
             continue
         if prev_listed is not None and h.seq < prev_listed.seq:
             add(
-                "reordered", h.batch_id, f"seq {h.seq} before {prev_listed.batch_id} (seq {prev_listed.seq})",
-                f"seq {h.seq} after it", "batches listed out of order",
-            )  # fmt: skip
+                "reordered",
+                h.batch_id,
+                f"seq {h.seq} before {prev_listed.batch_id} (seq {prev_listed.seq})",
+                f"seq {h.seq} after it",
+                "batches listed out of order",
+            )
         kept[h.seq] = h
         prev_listed = h
 

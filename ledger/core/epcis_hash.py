@@ -37,9 +37,10 @@ EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 #: The @context documents the reference package bundles (URL -> file in the package).
 _BUNDLED = {
     EPCIS_CONTEXT: "e532647e8eb371379b8b0e8602d8981c8566bc60f7351f22c76a5bc865962008.jsonld",
-    "https://gs1.github.io/EPCIS/epcis-context.jsonld":
-        "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld",
-}  # fmt: skip
+    "https://gs1.github.io/EPCIS/epcis-context.jsonld": (
+        "14b10c9d3e92d35f577bfc610fe5ec15aa2941124987919389d7cd9998516861.jsonld"
+    ),
+}
 _LOCK = threading.Lock()
 
 
@@ -55,8 +56,12 @@ def _offline_loader(url: str, options: Any = None) -> dict[str, Any]:
     """A pyld document loader that serves bundled contexts and refuses everything else."""
     if url not in _BUNDLED:
         raise ValidationError(f"EPCIS @context {url} is not bundled; refusing to fetch it", field="@context")
-    return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-            "document": copy.deepcopy(_bundled_context(url))}  # fmt: skip
+    return {
+        "contentType": "application/ld+json",
+        "contextUrl": None,
+        "documentUrl": url,
+        "document": copy.deepcopy(_bundled_context(url)),
+    }
 
 
 def _events_of(document: Mapping[str, Any]) -> list[Any]:
@@ -88,8 +93,11 @@ def epcis_event_hashes(document: Mapping[str, Any]) -> list[str]:
             for index, event in enumerate(events):
                 # One event per call: a failure then names its event instead of
                 # silently shifting the hashes of all later events.
-                single = {"@context": copy.deepcopy(context), "type": "EPCISDocument",
-                          "epcisBody": {"eventList": [copy.deepcopy(event)]}}  # fmt: skip
+                single = {
+                    "@context": copy.deepcopy(context),
+                    "type": "EPCISDocument",
+                    "epcisBody": {"eventList": [copy.deepcopy(event)]},
+                }
                 name = str(event.get("eventID", f"#{index}")) if isinstance(event, Mapping) else f"#{index}"
                 json_to_py._namespaces.clear()
                 try:

@@ -41,8 +41,9 @@ def verify_proof(proof: Proof, root_hex: str) -> None:
     if reached is None:
         raise VerificationError(
             f"audit path shape of {where} (leaf {proof.leaf_index} of {proof.tree_size})",
-            expected="a path that climbs exactly to the root", found=f"{len(path)} steps that do not",
-        )  # fmt: skip
+            expected="a path that climbs exactly to the root",
+            found=f"{len(path)} steps that do not",
+        )
     if reached != root:
         raise VerificationError(
             f"Merkle root of batch {proof.batch_id} via {where}", expected=root_hex, found=reached.hex()
@@ -64,8 +65,9 @@ def verify_record(record: Anchorable, proof: Proof, receipt: AnchorReceipt | str
         if receipt.size != proof.tree_size:
             raise VerificationError(
                 f"tree size of batch {proof.batch_id} for record {rid}",
-                expected=str(receipt.size), found=str(proof.tree_size),
-            )  # fmt: skip
+                expected=str(receipt.size),
+                found=str(proof.tree_size),
+            )
         root_hex = receipt.root
     else:
         root_hex = receipt
@@ -73,6 +75,7 @@ def verify_record(record: Anchorable, proof: Proof, receipt: AnchorReceipt | str
     if computed != proof.leaf_hash:
         raise VerificationError(
             f"leaf hash of record {rid} in batch {proof.batch_id} (record differs from what was anchored)",
-            expected=proof.leaf_hash, found=computed,
-        )  # fmt: skip
+            expected=proof.leaf_hash,
+            found=computed,
+        )
     verify_proof(proof, root_hex)

@@ -74,9 +74,13 @@ def _is_peer(cert: x509.Certificate) -> bool:
 
 
 def check_block(
-    block_bytes: bytes, receipt: AnchorReceipt, org_cas_pem: Mapping[str, bytes], *,
-    required_orgs: tuple[str, ...] = REQUIRED_ORGS, chaincode: str = "anchors",
-) -> BlockCheck:  # fmt: skip
+    block_bytes: bytes,
+    receipt: AnchorReceipt,
+    org_cas_pem: Mapping[str, bytes],
+    *,
+    required_orgs: tuple[str, ...] = REQUIRED_ORGS,
+    chaincode: str = "anchors",
+) -> BlockCheck:
     """Run the module's checks; return what they established or raise ``VerificationError``."""
     where = f"fabric tx {receipt.tx_id} (batch {receipt.batch_id})"
     org_cas = {msp: x509.load_pem_x509_certificate(pem) for msp, pem in org_cas_pem.items()}
@@ -139,8 +143,13 @@ def check_block(
         )
 
     anchor = _written_anchor(action.proposal_response_payload, chaincode, receipt.batch_id, where)
-    held = {"batchId": receipt.batch_id, "stream": receipt.stream, "root": receipt.root, "size": receipt.size,
-            "prevRoot": receipt.prev_root}  # fmt: skip
+    held = {
+        "batchId": receipt.batch_id,
+        "stream": receipt.stream,
+        "root": receipt.root,
+        "size": receipt.size,
+        "prevRoot": receipt.prev_root,
+    }
     for key, value in held.items():
         if anchor.get(key) != value:
             raise _fail(f"{where}: {key} in the write set", value, anchor.get(key))

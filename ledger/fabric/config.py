@@ -30,11 +30,13 @@ def open_fabric_ledger(settings: Settings) -> FabricLedger:
     missing = [
         f"CARGOTRAIL_FABRIC_{name}"
         for name, value in (
-            ("PEER", settings.fabric_peer), ("TLS_CA", settings.fabric_tls_ca),
-            ("MSP_ID", settings.fabric_msp_id), ("MSP_DIR", settings.fabric_msp_dir),
+            ("PEER", settings.fabric_peer),
+            ("TLS_CA", settings.fabric_tls_ca),
+            ("MSP_ID", settings.fabric_msp_id),
+            ("MSP_DIR", settings.fabric_msp_dir),
         )
         if not value
-    ]  # fmt: skip
+    ]
     if missing:
         raise ConfigError(f"CARGOTRAIL_LEDGER=fabric needs {', '.join(missing)} (make fabric-up writes them)")
     try:
@@ -43,7 +45,11 @@ def open_fabric_ledger(settings: Settings) -> FabricLedger:
         raise ConfigError(f"CARGOTRAIL_FABRIC_TLS_CA: {exc}") from exc
     signer = load_msp_dir(settings.fabric_msp_dir, settings.fabric_msp_id)
     gateway = Gateway(
-        connect(settings.fabric_peer, tls_ca), signer, settings.fabric_channel, settings.fabric_chaincode,
-        timeout_s=settings.fabric_timeout_s, commit_timeout_s=3 * settings.fabric_timeout_s,
-    )  # fmt: skip
+        connect(settings.fabric_peer, tls_ca),
+        signer,
+        settings.fabric_channel,
+        settings.fabric_chaincode,
+        timeout_s=settings.fabric_timeout_s,
+        commit_timeout_s=3 * settings.fabric_timeout_s,
+    )
     return FabricLedger(gateway, parse_org_cas(settings.fabric_org_cas))

@@ -32,9 +32,16 @@ _RETRYABLE = {
 # Words in a Gateway answer that mean a node is missing, not that the request is wrong. "No peer
 # combination" is how the Gateway says one organisation's peer is down (the policy needs both).
 _TRANSIENT_WORDS = (
-    "no Raft leader", "connection refused", "unavailable", "no peers available", "failed to connect",
-    "no peer combination", "no combination of peers", "SERVICE_UNAVAILABLE", "deadline",
-)  # fmt: skip
+    "no Raft leader",
+    "connection refused",
+    "unavailable",
+    "no peers available",
+    "failed to connect",
+    "no peer combination",
+    "no combination of peers",
+    "SERVICE_UNAVAILABLE",
+    "deadline",
+)
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,15 @@ class FabricError(LedgerError):
     """A Gateway stage failed (see the module docstring)."""
 
     def __init__(
-        self, message: str, *, stage: str, tx_id: str = "", batch_id: str = "", code: str = "",
+        self,
+        message: str,
+        *,
+        stage: str,
+        tx_id: str = "",
+        batch_id: str = "",
+        code: str = "",
         details: tuple[Detail, ...] = (),
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.stage = stage
         self.code = code
         self.details = details
@@ -97,9 +110,12 @@ class FabricUnavailable(LedgerUnavailable, FabricError):
 
 
 _BY_STAGE: dict[str, type[FabricError]] = {
-    "evaluate": EvaluateError, "endorse": EndorseError, "submit": SubmitError,
-    "commit_status": CommitStatusError, "events": EvaluateError,
-}  # fmt: skip
+    "evaluate": EvaluateError,
+    "endorse": EndorseError,
+    "submit": SubmitError,
+    "commit_status": CommitStatusError,
+    "events": EvaluateError,
+}
 
 
 def status_details(exc: grpc.RpcError) -> tuple[Detail, ...]:

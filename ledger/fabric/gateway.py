@@ -63,9 +63,15 @@ class Gateway:
     """One identity talking to one channel's chaincode through one peer's Gateway service."""
 
     def __init__(
-        self, channel: grpc.Channel, signer: Signer, channel_name: str, chaincode: str, *,
-        timeout_s: float = 10.0, commit_timeout_s: float = 30.0,
-    ) -> None:  # fmt: skip
+        self,
+        channel: grpc.Channel,
+        signer: Signer,
+        channel_name: str,
+        chaincode: str,
+        *,
+        timeout_s: float = 10.0,
+        commit_timeout_s: float = 30.0,
+    ) -> None:
         self._stub = gateway_pb2_grpc.GatewayStub(channel)
         self._signer = signer
         self.channel_name = channel_name
@@ -73,8 +79,9 @@ class Gateway:
         self.timeout_s = timeout_s
         self.commit_timeout_s = commit_timeout_s
 
-    def evaluate(self, function: str, args: Sequence[str | bytes] = (), *, chaincode: str = "",
-                 batch_id: str = "") -> bytes:  # fmt: skip
+    def evaluate(
+        self, function: str, args: Sequence[str | bytes] = (), *, chaincode: str = "", batch_id: str = ""
+    ) -> bytes:
         """Run a query on one peer (nothing is ordered or committed) and return its result."""
         p = build_proposal(self._signer, self.channel_name, chaincode or self.chaincode, function, args)
         request = gateway_pb2.EvaluateRequest(
@@ -102,9 +109,10 @@ class Gateway:
         """Sign an endorsed transaction, send it to the orderer and wait for its commit status."""
         result = chaincode_result(prepared)
         submit = gateway_pb2.SubmitRequest(
-            transaction_id=tx_id, channel_id=self.channel_name,
+            transaction_id=tx_id,
+            channel_id=self.channel_name,
             prepared_transaction=sign_envelope(self._signer, prepared),
-        )  # fmt: skip
+        )
         try:
             self._stub.Submit(submit, timeout=self.timeout_s)
         except grpc.RpcError as exc:

@@ -40,10 +40,18 @@ def _ts(value: Any) -> str:
 def header_from_anchor(a: Mapping[str, Any]) -> BatchHeader:
     """The batch header an ``Anchor`` JSON object (chaincode form) records."""
     return msgspec.convert(
-        {"batch_id": a["batchId"], "stream": a["stream"], "seq": a["seq"], "root": a["root"],
-         "size": a["size"], "first_ts": a["firstTs"], "last_ts": a["lastTs"], "prev_root": a["prevRoot"]},
+        {
+            "batch_id": a["batchId"],
+            "stream": a["stream"],
+            "seq": a["seq"],
+            "root": a["root"],
+            "size": a["size"],
+            "first_ts": a["firstTs"],
+            "last_ts": a["lastTs"],
+            "prev_root": a["prevRoot"],
+        },
         BatchHeader,
-    )  # fmt: skip
+    )
 
 
 class FabricLedger:
@@ -89,10 +97,19 @@ class FabricLedger:
             raise LedgerError(
                 f"batch {header.batch_id} is already anchored with root {stored['root']}"
                 f" (size {stored['size']}); refusing root {header.root} (size {header.size})",
-                batch_id=header.batch_id, tx_id=str(stored["txId"]),
-            )  # fmt: skip
-        args = [header.batch_id, header.stream, str(header.seq), header.root, str(header.size),
-                _ts(header.first_ts), _ts(header.last_ts), header.prev_root]  # fmt: skip
+                batch_id=header.batch_id,
+                tx_id=str(stored["txId"]),
+            )
+        args = [
+            header.batch_id,
+            header.stream,
+            str(header.seq),
+            header.root,
+            str(header.size),
+            _ts(header.first_ts),
+            _ts(header.last_ts),
+            header.prev_root,
+        ]
         committed = self._gw.submit("Anchor", args, batch_id=header.batch_id)
         self._blocks[committed.tx_id] = committed.block
         return header.receipt(ledger=LedgerKind.FABRIC, tx_id=committed.tx_id, block=committed.block)

@@ -80,11 +80,24 @@ class Emitter:
         seqs, door = (fx.k[idx] + 1).tolist(), fx.door[idx].tolist()
         cols = zip(c.tolist(), seqs, self._ts(fx.t[idx]), *r6, *r1[:3], *r2, r1[3], door, r1[4], strict=True)
         out = [
-            Reading(device_id=dev[ci], container_id=cid[ci], seq=seq, ts=ts, lat=la, lon=lo, speed_kmh=sp,
-                    heading=hd if hd == hd else None, hdop=hp, temperature_c=tc, shock_g=sh, humidity_pct=hu,
-                    door_open=do, battery_pct=ba)
+            Reading(
+                device_id=dev[ci],
+                container_id=cid[ci],
+                seq=seq,
+                ts=ts,
+                lat=la,
+                lon=lo,
+                speed_kmh=sp,
+                heading=hd if hd == hd else None,
+                hdop=hp,
+                temperature_c=tc,
+                shock_g=sh,
+                humidity_pct=hu,
+                door_open=do,
+                battery_pct=ba,
+            )
             for ci, seq, ts, la, lo, sp, hd, hp, tc, sh, hu, do, ba in cols
-        ]  # fmt: skip
+        ]
         return out
 
     def batch(
@@ -156,11 +169,22 @@ class Emitter:
             c = int(s.cont[v])
             cls = CLASSES[int(self.fleet.class_codes[c])]
             band = self._band if cls is ContainerClass.REEFER else (None, None)
-            out.append((float(b0[v]), VoyagePlan(
-                container_id=self.fleet.container_ids[c], origin=w.ports[int(s.origin[v])].locode,
-                destination=w.ports[int(s.dest[v])].locode,
-                corridor_zone_ids=w.corridor_ids(int(s.depot_o[v]), int(s.sea_pid[v]), int(s.depot_d[v])),
-                container_class=cls, temp_min_c=band[0], temp_max_c=band[1],
-                report_interval_s=cfg.report_interval_s)))  # fmt: skip
+            out.append(
+                (
+                    float(b0[v]),
+                    VoyagePlan(
+                        container_id=self.fleet.container_ids[c],
+                        origin=w.ports[int(s.origin[v])].locode,
+                        destination=w.ports[int(s.dest[v])].locode,
+                        corridor_zone_ids=w.corridor_ids(
+                            int(s.depot_o[v]), int(s.sea_pid[v]), int(s.depot_d[v])
+                        ),
+                        container_class=cls,
+                        temp_min_c=band[0],
+                        temp_max_c=band[1],
+                        report_interval_s=cfg.report_interval_s,
+                    ),
+                )
+            )
         out.sort(key=lambda x: (x[0], x[1].container_id))
         return [p for _, p in out]

@@ -118,11 +118,22 @@ def build_schedule(w: World, n: int, seed: int, horizon_s: float) -> Schedule:
         bounds = start[:, None] + np.concatenate((np.zeros((m, 1)), np.cumsum(dur, axis=1)), axis=1)
         door_from = bounds[:, DEPOT] + np.ceil(rng.uniform(0.5 * H, 2 * H, m))
         door_to = door_from + np.ceil(rng.uniform(1 * H, 4 * H, m))
-        parts.append({
-            "cont": active, "number": np.full(m, number), "bounds": bounds, "origin": o, "dest": d,
-            "depot_o": dep_o, "depot_d": dep_d, "sea_pid": pid, "v_truck": v_truck, "v_ship": v_ship,
-            "door_from": door_from, "door_to": door_to,
-        })  # fmt: skip
+        parts.append(
+            {
+                "cont": active,
+                "number": np.full(m, number),
+                "bounds": bounds,
+                "origin": o,
+                "dest": d,
+                "depot_o": dep_o,
+                "depot_d": dep_d,
+                "sea_pid": pid,
+                "v_truck": v_truck,
+                "v_ship": v_ship,
+                "door_from": door_from,
+                "door_to": door_to,
+            }
+        )
         cursor[active] = bounds[:, N_PHASES]
         origin[active], depot_o[active] = d, dep_d
         active = active[bounds[:, N_PHASES] < horizon_s]
@@ -134,7 +145,20 @@ def build_schedule(w: World, n: int, seed: int, horizon_s: float) -> Schedule:
     first = np.concatenate(([0], np.cumsum(counts)[:-1]))
     rows = len(order)
     return Schedule(
-        cols["cont"], cols["number"], cols["bounds"], cols["origin"], cols["dest"], cols["depot_o"],
-        cols["depot_d"], cols["sea_pid"], cols["v_truck"], cols["v_ship"], np.zeros(rows), np.zeros(rows),
-        cols["door_from"], cols["door_to"], first.astype(np.int64), counts.astype(np.int64),
-    )  # fmt: skip
+        cols["cont"],
+        cols["number"],
+        cols["bounds"],
+        cols["origin"],
+        cols["dest"],
+        cols["depot_o"],
+        cols["depot_d"],
+        cols["sea_pid"],
+        cols["v_truck"],
+        cols["v_ship"],
+        np.zeros(rows),
+        np.zeros(rows),
+        cols["door_from"],
+        cols["door_to"],
+        first.astype(np.int64),
+        counts.astype(np.int64),
+    )

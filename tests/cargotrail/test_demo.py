@@ -41,10 +41,25 @@ def test_demo_serves_the_control_tower_on_live_simulated_cargo(tmp_path: Path):
     port = free_port()
     env = {**os.environ, "CARGOTRAIL_DATA_DIR": str(tmp_path)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cargotrail.cli.main", "demo", "--containers", "40", "--warmup", "2h",
-         "--speed", "600", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "cargotrail.cli.main",
+            "demo",
+            "--containers",
+            "40",
+            "--warmup",
+            "2h",
+            "--speed",
+            "600",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for(lambda: healthy(port), "the dashboard's health endpoint")
         store_path = tmp_path / "cargotrail.sqlite"

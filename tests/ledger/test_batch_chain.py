@@ -12,8 +12,18 @@ def chain(n: int, stream: str = "telemetry") -> list[BatchHeader]:
     out, prev = [], GENESIS_ROOT
     for seq in range(n):
         root = hashlib.sha256(f"{stream}{seq}".encode()).hexdigest()
-        out.append(BatchHeader(batch_id=batch_id(stream, seq), stream=stream, seq=seq, root=root, size=10,
-                               first_ts=T0, last_ts=T0, prev_root=prev))  # fmt: skip
+        out.append(
+            BatchHeader(
+                batch_id=batch_id(stream, seq),
+                stream=stream,
+                seq=seq,
+                root=root,
+                size=10,
+                first_ts=T0,
+                last_ts=T0,
+                prev_root=prev,
+            )
+        )
         prev = root
     return out
 
@@ -57,8 +67,16 @@ def test_reordered_batches_are_named() -> None:
 
 def test_extra_and_replaced_batches() -> None:
     hs = chain(4)
-    forged = BatchHeader(batch_id=hs[2].batch_id, stream="telemetry", seq=2, root="ab" * 32, size=10,
-                         first_ts=T0, last_ts=T0, prev_root=hs[1].root)  # fmt: skip
+    forged = BatchHeader(
+        batch_id=hs[2].batch_id,
+        stream="telemetry",
+        seq=2,
+        root="ab" * 32,
+        size=10,
+        first_ts=T0,
+        last_ts=T0,
+        prev_root=hs[1].root,
+    )
     problems = chain_check([*hs, forged])
     assert [(p.kind, p.batch_id) for p in problems] == [("extra", hs[2].batch_id)]
     # A forged batch *replacing* seq 2 breaks the link of seq 3 (a missing original).
@@ -73,8 +91,16 @@ def test_extra_and_replaced_batches() -> None:
 def test_renumbered_chain_after_drop_breaks_link() -> None:
     hs = chain(4)
     # Drop seq 1 and renumber seq 2 -> 1 (with a matching id): the link exposes it.
-    fake = BatchHeader(batch_id=batch_id("telemetry", 1), stream="telemetry", seq=1, root=hs[2].root, size=10,
-                       first_ts=T0, last_ts=T0, prev_root=hs[2].prev_root)  # fmt: skip
+    fake = BatchHeader(
+        batch_id=batch_id("telemetry", 1),
+        stream="telemetry",
+        seq=1,
+        root=hs[2].root,
+        size=10,
+        first_ts=T0,
+        last_ts=T0,
+        prev_root=hs[2].prev_root,
+    )
     problems = chain_check([hs[0], fake])
     assert [(p.kind, p.batch_id) for p in problems] == [("broken_link", fake.batch_id)]
 
@@ -82,7 +108,15 @@ def test_renumbered_chain_after_drop_breaks_link() -> None:
 def test_bad_id_and_foreign_stream() -> None:
     hs = chain(2)
     other = chain(1, stream="events")[0]
-    wrong_id = BatchHeader(batch_id="0" * 32, stream="telemetry", seq=1, root=hs[1].root, size=10,
-                           first_ts=T0, last_ts=T0, prev_root=hs[0].root)  # fmt: skip
+    wrong_id = BatchHeader(
+        batch_id="0" * 32,
+        stream="telemetry",
+        seq=1,
+        root=hs[1].root,
+        size=10,
+        first_ts=T0,
+        last_ts=T0,
+        prev_root=hs[0].root,
+    )
     kinds = [p.kind for p in chain_check([hs[0], other, wrong_id])]
     assert kinds == ["foreign_stream", "bad_id"]

@@ -45,10 +45,19 @@ def test_the_native_path_is_the_one_under_test():
 )
 def test_readings(rows):
     records = [
-        Reading(device_id=text or "d", container_id="MSCU1234565", seq=seq, ts=T0, lat=a, lon=1.5,
-                temperature_c=b, heading=-0.0, hdop=1.0)
+        Reading(
+            device_id=text or "d",
+            container_id="MSCU1234565",
+            seq=seq,
+            ts=T0,
+            lat=a,
+            lon=1.5,
+            temperature_c=b,
+            heading=-0.0,
+            hdop=1.0,
+        )
         for a, b, seq, text in rows
-    ]  # fmt: skip
+    ]
     wanted = [expected(r) for r in records]
     if any(w is None for w in wanted):
         with pytest.raises(ValidationError):

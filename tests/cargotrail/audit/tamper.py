@@ -41,8 +41,11 @@ def set_leaf(data: DataSet, batch_id: str, index: int, leaf: bytes) -> None:
     """Overwrite one stored leaf hash of a batch (proofs are recomputed from these)."""
     ((blob,),) = data.sql("SELECT leaves FROM batch_leaves WHERE batch_id = ?", batch_id)
     blob = bytes(blob)
-    data.sql("UPDATE batch_leaves SET leaves = ? WHERE batch_id = ?",
-             blob[: 32 * index] + leaf + blob[32 * (index + 1) :], batch_id)  # fmt: skip
+    data.sql(
+        "UPDATE batch_leaves SET leaves = ? WHERE batch_id = ?",
+        blob[: 32 * index] + leaf + blob[32 * (index + 1) :],
+        batch_id,
+    )
 
 
 def unlist_record(data: DataSet, record_id: str) -> None:
@@ -51,7 +54,10 @@ def unlist_record(data: DataSet, record_id: str) -> None:
         packed = bytes(packed)
         at = packed.find(record_id.encode())
         if at >= 0 and at % 32 == 0:
-            data.sql("UPDATE batch_leaves SET record_ids = ? WHERE batch_id = ?",
-                     packed[:at] + b"0" * 32 + packed[at + 32 :], batch)  # fmt: skip
+            data.sql(
+                "UPDATE batch_leaves SET record_ids = ? WHERE batch_id = ?",
+                packed[:at] + b"0" * 32 + packed[at + 32 :],
+                batch,
+            )
             return
     raise AssertionError(f"{record_id} is in no batch")

@@ -57,9 +57,14 @@ def test_a_missing_record_or_data_dir_is_a_usage_error(data: DataSet, tmp_path: 
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["--record", "a", "--container", "b"], ["--record", "a", "--from", "2026-01-01"],
-     ["--container", "b", "--from", "yesterday"], ["--record", "a", "--public-key", "k.pem"]],
-)  # fmt: skip
+    [
+        [],
+        ["--record", "a", "--container", "b"],
+        ["--record", "a", "--from", "2026-01-01"],
+        ["--container", "b", "--from", "yesterday"],
+        ["--record", "a", "--public-key", "k.pem"],
+    ],
+)
 def test_bad_option_combinations_exit_2(data: DataSet, args: list[str]) -> None:
     r = cli(data, "verify", *args)
     assert r.exit_code == 2 and "usage:" in r.stderr

@@ -23,11 +23,16 @@ def headers(stream: str, n: int, start_seq: int = 0, prev: str = GENESIS_ROOT) -
         root = hashlib.sha256(f"{stream}/{seq}".encode()).hexdigest()
         out.append(
             BatchHeader(
-                batch_id=batch_id(stream, seq), stream=stream, seq=seq, root=root, size=100 + seq,
-                first_ts=T0 + timedelta(seconds=5 * seq), last_ts=T0 + timedelta(seconds=5 * seq + 4),
+                batch_id=batch_id(stream, seq),
+                stream=stream,
+                seq=seq,
+                root=root,
+                size=100 + seq,
+                first_ts=T0 + timedelta(seconds=5 * seq),
+                last_ts=T0 + timedelta(seconds=5 * seq + 4),
                 prev_root=prev,
             )
-        )  # fmt: skip
+        )
         prev = root
     return out
 

@@ -71,9 +71,10 @@ def test_msp_folder_errors_name_the_folder(tmp_path, signer):
         load_msp_dir(tmp_path, "X")
     folder, _ = rogue_msp(tmp_path / "other")
     (folder / "keystore" / "priv_sk").write_bytes(
-        signer.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption())
-    )  # fmt: skip
+        signer.key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     with pytest.raises(ConfigError, match="does not match"):
         load_msp_dir(folder, "X")
 

@@ -123,8 +123,12 @@ def test_no_term_is_lost_under_the_official_context(doc):
         jsonld.set_document_loader(saved)
     assert expanded_leaves(expanded) == leaves(doc)  # JSON-LD drops what its context does not define
     text = json.dumps(expanded)
-    for iri in ("https://ref.gs1.org/epcis/sensorElementList", "https://gs1.org/voc/Temperature",
-                "https://ref.gs1.org/cbv/Comp-latitude", "urn:cargotrail:epcis:recordID"):  # fmt: skip
+    for iri in (
+        "https://ref.gs1.org/epcis/sensorElementList",
+        "https://gs1.org/voc/Temperature",
+        "https://ref.gs1.org/cbv/Comp-latitude",
+        "urn:cargotrail:epcis:recordID",
+    ):
         assert iri in text, iri
 
 
