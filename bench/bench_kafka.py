@@ -226,11 +226,15 @@ def main() -> None:
     for name in ("raw", "faust", "quix"):
         rates[name] = contender(name, readings, zones_doc, zones)
         print(f"  ({name}) {rates[name]:>10,.0f} readings/s")
-    print(f"  ratios: faust/raw = {rates['faust'] / rates['raw']:.2f} (target >= 0.5), "
-          f"faust/quix = {rates['faust'] / rates['quix']:.2f} (target >= 1)")  # fmt: skip
+    print(
+        f"  ratios: faust/raw = {rates['faust'] / rates['raw']:.2f} (target >= 0.5), "
+        f"faust/quix = {rates['faust'] / rates['quix']:.2f} (target >= 1)"
+    )
     p50, p99, k = latency(readings, zones_doc)
-    print(f"  latency at {RATE:,}/s through Faust: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
-          f"over {k} alerts (target p99 <= 1 s)")  # fmt: skip
+    print(
+        f"  latency at {RATE:,}/s through Faust: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms "
+        f"over {k} alerts (target p99 <= 1 s)"
+    )
 
 
 if __name__ == "__main__":

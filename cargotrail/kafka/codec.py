@@ -32,6 +32,7 @@ from ledger.core.batch import BatchHeader
 
 VERSION_HEADER = "schema-version"
 FLAG_HEADER = "flag"  # on stored readings: store.base.ReadingFlag value
+SOURCE_OFFSET_HEADER = "source-offset"  # on dead letters: the telemetry offset they stem from
 TICK_KEY = b"~tick"
 Headers = list[tuple[str, str | bytes | None]]  # as produce() takes them
 

@@ -47,10 +47,16 @@ class Sink:
     def __init__(self, bootstrap: str, ns: Namespace, store: Repository, ledger: Ledger) -> None:
         self.ns, self.store, self.ledger = ns, store, ledger
         self.counters = SinkCounters()
-        self._c = Consumer({
-            "bootstrap.servers": bootstrap, "group.id": f"{ns.prefix}-sink", "enable.auto.commit": False,
-            "auto.offset.reset": "earliest", "socket.timeout.ms": 10_000, "session.timeout.ms": 10_000,
-        })  # fmt: skip
+        self._c = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"{ns.prefix}-sink",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "socket.timeout.ms": 10_000,
+                "session.timeout.ms": 10_000,
+            }
+        )
         self._topics = list(ns.outputs.values())
         self._c.subscribe(self._topics)
 

@@ -23,6 +23,7 @@ def worker_config(settings: Settings, ns: Namespace, *, tickless: bool = False) 
         anchor_seconds=settings.anchor_batch_seconds,
         take_max=settings.batch_size,
         tickless=tickless,
+        datadir=settings.data_dir / "faust",
     )
 
 

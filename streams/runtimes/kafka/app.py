@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -34,7 +36,7 @@ from cargotrail.kafka.topics import Namespace
 from streams.processors.pipeline import Processors
 from streams.runtimes.kafka.emit import OutputWriter
 from streams.runtimes.kafka.partition import Outputs, PartitionJob
-from streams.runtimes.kafka.replay import replay
+from streams.runtimes.kafka.replay import last_dead_lettered, replay
 
 log = logging.getLogger("cargotrail.worker")
 
@@ -54,10 +56,16 @@ class WorkerConfig:
     take_max: int = 5000
     take_within_s: float = 0.2
     tickless: bool = False
+    datadir: Path | None = None  # Faust's data directory; None: a fresh temporary one (never the cwd)
 
 
 class PartitionRunner:
-    """Owns the jobs of the partitions this worker holds; called with each taken chunk."""
+    """Owns the jobs of the partitions this worker holds; called with each taken chunk.
+
+    Invariant: a job has been fed exactly the partition's offsets ``[0, next_offset)``.
+    A job is rebuilt by replay when first seen, and caught up by replay when the
+    stream skips offsets (see ``handle``), so that no record is ever missing from it.
+    """
 
     def __init__(self, cfg: WorkerConfig, checkpoints: Any, zones: Any) -> None:
         self.cfg = cfg
@@ -65,15 +73,21 @@ class PartitionRunner:
         self.zones = zones
         self.jobs: dict[int, PartitionJob] = {}
         self.next_offset: dict[int, int] = {}
+        self.dead_lettered: dict[int, int] = {}  # per partition: last input offset already on the DLQ
         self.revocations: dict[int, int] = {}  # per partition: bumped by drop(), to spot stale work
         self.writer = OutputWriter(cfg.bootstrap, cfg.ns)
 
-    def drop(self, partitions: Sequence[int]) -> None:
-        """Revoked: forget their state; whoever gets them next replays."""
+    def drop(self, partitions: Iterable[int]) -> None:
+        """Revoked (or not ours): forget their state; whoever gets them next replays."""
         for p in partitions:
             self.jobs.pop(p, None)
             self.next_offset.pop(p, None)
+            self.dead_lettered.pop(p, None)
             self.revocations[p] = self.revocations.get(p, 0) + 1
+
+    def keep_only(self, assigned: set[int]) -> None:
+        """After a rebalance: drop jobs built from chunks taken before it for partitions now elsewhere."""
+        self.drop([p for p in self.jobs if p not in assigned])
 
     async def handle(self, events: Sequence[Any]) -> None:
         by_partition: dict[int, list[Any]] = {}
@@ -89,42 +103,80 @@ class PartitionRunner:
                 off = e.message.offset
                 if off < self.next_offset[p]:
                     continue  # redelivered: already in the job's state
+                if off > self.next_offset[p] and not await self._catch_up(p, job, off):
+                    break
                 self.next_offset[p] = off + 1
                 try:
                     record = decode_input(
                         e.message.value or b"", e.message.headers, f"{e.message.topic}/{p}@{off}"
                     )
                 except ValidationError as exc:
-                    await self._run(self.writer.dead_letter, p, exc, off)
+                    self._reject(p, exc, off)
                     continue
                 out = job.push(record)
                 if out is not None:
-                    await self._commit(p, job, out)
-            if self.cfg.tickless and (out := job.close_chunk()) is not None:
-                await self._commit(p, job, out)
+                    await self._commit(p, job, out, off)
+            if self.cfg.tickless and self.jobs.get(p) is job and (out := job.close_chunk()) is not None:
+                await self._commit(p, job, out, self.next_offset[p] - 1)
 
     async def _recover(self, p: int, first: int) -> PartitionJob | None:
         cfg = self.cfg
         epoch = self.revocations.get(p, 0)
         job = PartitionJob(
-            cfg.make_processors(), stream=f"{cfg.ns.prefix}-p{p}", max_future_s=cfg.max_future_s,
-            anchor_records=cfg.anchor_records, anchor_seconds=cfg.anchor_seconds,
-        )  # fmt: skip
+            cfg.make_processors(),
+            stream=f"{cfg.ns.prefix}-p{p}",
+            max_future_s=cfg.max_future_s,
+            anchor_records=cfg.anchor_records,
+            anchor_seconds=cfg.anchor_seconds,
+        )
         raw = self.checkpoints.get(f"p{p}")
         done = msgspec.json.decode(raw, type=Checkpoint).next_offset if raw else 0
+        self.dead_lettered[p] = await self._run(last_dead_lettered, cfg.bootstrap, cfg.ns.outputs["dlq"], p)
         log.warning("partition %d: replaying offsets [0, %d), emitting from %d", p, first, done)
-        await self._run(
-            replay, cfg.bootstrap, cfg.ns.telemetry, p, job, until=first, emit_from=done,
-            emit=lambda out: self.writer.write(p, job.batcher.stream, out),
-        )  # fmt: skip
-        await self._run(self.writer.flush)
+        await self._run(self._replay, p, job, 0, first, done)
         if self.revocations.get(p, 0) != epoch:
             return None
         self.jobs[p], self.next_offset[p] = job, first
         return job
 
-    async def _commit(self, p: int, job: PartitionJob, out: Outputs) -> None:
-        self.writer.write(p, job.batcher.stream, out)
+    async def _catch_up(self, p: int, job: PartitionJob, off: int) -> bool:
+        """The stream skipped ``[next_offset, off)`` (a seek after a rebalance that kept this job):
+        feed them from the topic and emit all their outputs, since whoever consumed them meanwhile
+        may not have made them durable. False when the partition was revoked meanwhile."""
+        epoch, start = self.revocations.get(p, 0), self.next_offset[p]
+        log.warning("partition %d: offsets [%d, %d) skipped by the stream, replaying them", p, start, off)
+        await self._run(self._replay, p, job, start, off, start)
+        if self.revocations.get(p, 0) != epoch or self.jobs.get(p) is not job:
+            return False
+        self.next_offset[p] = off
+        return True
+
+    def _replay(self, p: int, job: PartitionJob, start: int, until: int, emit_from: int) -> None:
+        """Blocking: replay ``[start, until)`` into ``job``, then flush what it emitted."""
+        stream = job.batcher.stream
+        replay(
+            self.cfg.bootstrap,
+            self.cfg.ns.telemetry,
+            p,
+            job,
+            start=start,
+            until=until,
+            emit_from=emit_from,
+            emit=lambda out, off: self._write(p, stream, out, off),
+            reject=lambda exc, off: self._reject(p, exc, off),
+        )
+        self.writer.flush()
+
+    def _write(self, p: int, stream: str, out: Outputs, off: int) -> None:
+        self.writer.write(p, stream, out, source_offset=off, dead_letters=off > self.dead_lettered.get(p, -1))
+
+    def _reject(self, p: int, exc: ValidationError, off: int) -> None:
+        """An undecodable input record: dead-lettered once (durable with the next flush)."""
+        if off > self.dead_lettered.get(p, -1):
+            self.writer.dead_letter(p, exc, off)
+
+    async def _commit(self, p: int, job: PartitionJob, out: Outputs, off: int) -> None:
+        self._write(p, job.batcher.stream, out, off)
         await self._run(self.writer.flush)  # durable before the checkpoint moves past it
         if self.jobs.get(p) is not job:
             # Revoked while the flush was awaited: another worker owns the partition now and
@@ -144,17 +196,22 @@ class PartitionRunner:
         return sorted(job.processors.tracker.snapshot(cids).items())
 
     @staticmethod
-    async def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def _run(fn: Callable[..., Any], *args: Any) -> Any:
         """Blocking I/O (flushes, replay) off the event loop, so heartbeats keep going."""
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
 
 def build_app(cfg: WorkerConfig) -> faust.App:
     ns = cfg.ns
+    # Faust creates ``<datadir>/v1/tables`` even for memory tables; its default is ``<app id>-data``
+    # in the current directory.
+    datadir = cfg.datadir or Path(tempfile.mkdtemp(prefix=f"{ns.app_id}-"))
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         ns.app_id,
         broker=f"kafka://{cfg.bootstrap}",
         store="memory://",
+        datadir=str(datadir),
         autodiscover=False,
         web_enabled=False,
         topic_partitions=ns.partitions,
@@ -180,7 +237,12 @@ def build_app(cfg: WorkerConfig) -> faust.App:
         revoked = args[0] if args else kwargs.get("revoked", ())
         runner.drop([tp.partition for tp in revoked if tp.topic == ns.telemetry])
 
+    async def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        assigned = args[0] if args else kwargs.get("assigned", ())
+        runner.keep_only({tp.partition for tp in assigned if tp.topic == ns.telemetry})
+
     app.on_partitions_revoked.connect(on_revoked)
+    app.on_partitions_assigned.connect(on_assigned)
 
     @app.agent(telemetry)
     async def process(stream: Any) -> None:

@@ -106,9 +106,15 @@ class PartitionJob:
                 out.rfid.append(check_rfid(read, now_s=now, max_future_s=self.max_future_s, position=i))
             except ValidationError as exc:
                 out.rejections.append(
-                    Rejection(source=read.source, position=i, record=exc.record, field=exc.field,
-                              reason=exc.reason, raw=str(read))
-                )  # fmt: skip
+                    Rejection(
+                        source=read.source,
+                        position=i,
+                        record=exc.record,
+                        field=exc.field,
+                        reason=exc.reason,
+                        raw=str(read),
+                    )
+                )
         valid, bad = split_readings(
             readings, now=datetime.fromtimestamp(now, UTC), max_future_s=self.max_future_s
         )
