@@ -101,6 +101,10 @@ class RecordProducer:
         for p in partitions:
             self.send(topic, key, value, partition=p)
 
+    def poll(self) -> None:
+        """Serve delivery callbacks without waiting (for callers that pace their own sends)."""
+        self._p.poll(0)
+
     def flush(self, timeout_s: float = 60.0) -> None:
         """Wait until everything queued is acknowledged (see the module contract)."""
         remaining = self._p.flush(timeout_s)

@@ -44,8 +44,18 @@ class SinkCounters:
 
 
 class Sink:
-    def __init__(self, bootstrap: str, ns: Namespace, store: Repository, ledger: Ledger) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        ns: Namespace,
+        store: Repository,
+        ledger: Ledger,
+        *,
+        on_stored: Callable[[list[Alert]], None] | None = None,
+    ) -> None:
+        """``on_stored`` sees each chunk's alerts once the store committed them (latency probes)."""
         self.ns, self.store, self.ledger = ns, store, ledger
+        self.on_stored = on_stored
         self.counters = SinkCounters()
         self._c = Consumer(
             {
@@ -65,11 +75,13 @@ class Sink:
         msgs = [m for m in self._c.consume(num_messages=5000, timeout=timeout_s) if m.error() is None]
         if msgs:
             with self.store.unit_of_work():
-                self._write(msgs)
+                alerts = self._write(msgs)
             self._c.commit(asynchronous=False)
+            if self.on_stored is not None:
+                self.on_stored(alerts)
         return len(msgs)
 
-    def _write(self, msgs: list[Message]) -> None:
+    def _write(self, msgs: list[Message]) -> list[Alert]:
         by_flag: dict[int, list[Reading]] = {0: [], 1: [], 2: []}
         rfid: list[RfidRead] = []
         events: list[GeofenceEvent] = []
@@ -105,6 +117,7 @@ class Sink:
             self.store.write_anchor(self.ledger.anchor(batch.header), batch.proofs)
         self.counters.records += len(msgs)
         self.counters.anchored_batches += len(anchors)
+        return alerts
 
     def _dead_letter(self, rej: Rejection, ts: float) -> None:
         self.store.write_dead_letters([rej], ts)

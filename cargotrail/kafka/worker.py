@@ -32,4 +32,8 @@ def run_worker(settings: Settings, ns: Namespace, *, tickless: bool = False) -> 
     import faust
 
     app = build_app(worker_config(settings, ns, tickless=tickless))
-    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    # Faust's progress spinner lowers the root logger to DEBUG (to spin on every record): every
+    # debug call of aiokafka would then build a log record, a tenth of a busy worker's time.
+    worker.spinner = None
+    worker.execute_from_commandline()

@@ -31,7 +31,7 @@ import faust
 import msgspec
 
 from cargotrail.errors import ValidationError
-from cargotrail.kafka.codec import decode_input
+from cargotrail.kafka.codec import decode_input_salvaging
 from cargotrail.kafka.topics import Namespace
 from streams.processors.pipeline import Processors
 from streams.runtimes.kafka.emit import OutputWriter
@@ -67,10 +67,10 @@ class PartitionRunner:
     stream skips offsets (see ``handle``), so that no record is ever missing from it.
     """
 
-    def __init__(self, cfg: WorkerConfig, checkpoints: Any, zones: Any) -> None:
+    def __init__(self, cfg: WorkerConfig, checkpoints: Any, zones_changelog: str) -> None:
         self.cfg = cfg
         self.checkpoints = checkpoints
-        self.zones = zones
+        self.zones_changelog = zones_changelog
         self.jobs: dict[int, PartitionJob] = {}
         self.next_offset: dict[int, int] = {}
         self.dead_lettered: dict[int, int] = {}  # per partition: last input offset already on the DLQ
@@ -106,12 +106,12 @@ class PartitionRunner:
                 if off > self.next_offset[p] and not await self._catch_up(p, job, off):
                     break
                 self.next_offset[p] = off + 1
-                try:
-                    record = decode_input(
-                        e.message.value or b"", e.message.headers, f"{e.message.topic}/{p}@{off}"
-                    )
-                except ValidationError as exc:
+                record, errors = decode_input_salvaging(
+                    e.message.value or b"", e.message.headers, f"{e.message.topic}/{p}@{off}"
+                )
+                for exc in errors:
                     self._reject(p, exc, off)
+                if record is None:
                     continue
                 out = job.push(record)
                 if out is not None:
@@ -177,6 +177,11 @@ class PartitionRunner:
 
     async def _commit(self, p: int, job: PartitionJob, out: Outputs, off: int) -> None:
         self._write(p, job.batcher.stream, out, off)
+        # The zones changelog through the confluent producer, not ``Table.send_changelog``: one
+        # record per touched container through Faust's Python producer cost more than processing.
+        send = self.writer.producer.send
+        for cid, state in self._touched_zones(job, out):
+            send(self.zones_changelog, cid.encode(), msgspec.json.encode(state), partition=p)
         await self._run(self.writer.flush)  # durable before the checkpoint moves past it
         if self.jobs.get(p) is not job:
             # Revoked while the flush was awaited: another worker owns the partition now and
@@ -186,8 +191,6 @@ class PartitionRunner:
         key, value = f"p{p}", msgspec.json.encode(Checkpoint(self.next_offset[p]))
         self.checkpoints.data[key] = value
         self.checkpoints.send_changelog(p, key, value)
-        for cid, state in self._touched_zones(job, out):
-            self.zones.send_changelog(p, cid, msgspec.json.encode(state))
 
     @staticmethod
     def _touched_zones(job: PartitionJob, out: Outputs) -> list[tuple[str, Any]]:
@@ -230,7 +233,7 @@ def build_app(cfg: WorkerConfig) -> faust.App:
     )
     checkpoints = app.Table("checkpoints", partitions=ns.partitions, key_type=bytes, value_type=bytes)
     zones = app.Table("zones", partitions=ns.partitions, key_type=bytes, value_type=bytes)
-    runner = PartitionRunner(cfg, checkpoints, zones)
+    runner = PartitionRunner(cfg, checkpoints, zones.changelog_topic.get_topic_name())
     app.cargotrail_runner = runner  # type: ignore[attr-defined]
 
     async def on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:

@@ -27,7 +27,7 @@ from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, GeofenceEvent, Reading, Record, RfidRead, VoyagePlan
 from cargotrail.contract.validate import Rejection, check_rfid, split_readings
 from cargotrail.errors import ValidationError
-from cargotrail.kafka.codec import Input, Tick
+from cargotrail.kafka.codec import Input, Readings, Tick
 from streams.processors.batcher import AnchoringBatcher, ClosedBatch
 from streams.processors.pipeline import Processors, StageResult
 
@@ -72,7 +72,9 @@ class PartitionJob:
 
     def push(self, record: Input) -> Outputs | None:
         """Feed one input record; a tick returns the micro-batch it closed."""
-        if isinstance(record, Reading):
+        if isinstance(record, Readings):
+            self.readings.extend(record.readings)
+        elif isinstance(record, Reading):
             self.readings.append(record)
         elif isinstance(record, RfidRead):
             self.rfid.append(record)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from cargotrail.errors import ValidationError
-from cargotrail.kafka.codec import SOURCE_OFFSET_HEADER, decode_input, header
+from cargotrail.kafka.codec import SOURCE_OFFSET_HEADER, decode_input_salvaging, header
 from cargotrail.kafka.errors import KafkaUnavailable
 from streams.runtimes.kafka.partition import Outputs, PartitionJob
 
@@ -87,11 +87,12 @@ def replay(
                 if off >= until:
                     return read
                 read += 1
-                try:
-                    record = decode_input(msg.value() or b"", msg.headers(), f"{topic}/{partition}@{off}")
-                except ValidationError as exc:
-                    if off >= emit_from:
+                where = f"{topic}/{partition}@{off}"
+                record, errors = decode_input_salvaging(msg.value() or b"", msg.headers(), where)
+                if off >= emit_from:
+                    for exc in errors:
                         reject(exc, off)
+                if record is None:
                     continue
                 out = job.push(record)
                 if out is not None and off >= emit_from:
