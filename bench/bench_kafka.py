@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -38,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from confluent_kafka import Consumer, TopicPartition
 
 from cargotrail.contract.records import Alert, Reading
@@ -57,6 +59,7 @@ QUIX_PYTHON = os.environ.get(
     "CARGOTRAIL_QUIX_PYTHON", str(Path.home() / ".cache/cargotrail-quix-venv/bin/python")
 )
 CONTAINERS, PARTS, RATE = 10_000, 4, 5_000
+CHUNK = Settings().batch_size  # readings per micro-batch at most, as in the worker
 
 
 def fleet(n_readings: int) -> tuple[list[Reading], dict[str, Any]]:
@@ -117,6 +120,8 @@ def raw_loop(ns: Namespace, zones: list[Any], stop: threading.Event) -> None:
             if record is not None:
                 jobs[part].push(record)
             touched.add(part)
+            if jobs[part].pending >= CHUNK and (out := jobs[part].close_chunk()) is not None:
+                writer.write(part, f"raw-p{part}", out, source_offset=0)  # same bound as the worker's
         for p in touched:
             if (out := jobs[p].close_chunk()) is not None:
                 writer.write(p, f"raw-p{p}", out, source_offset=0)
@@ -130,7 +135,12 @@ def quix_leg(prefix: str, zones_file: str) -> None:
 
     ns = Namespace(prefix, PARTS)
     zones = zones_from_geojson(json.loads(Path(zones_file).read_text()))
-    app = Application(broker_address=BOOT, consumer_group=f"{prefix}-quix", auto_offset_reset="earliest")
+    app = Application(
+        broker_address=BOOT,
+        consumer_group=f"{prefix}-quix",
+        auto_offset_reset="earliest",
+        state_dir=tempfile.mkdtemp(prefix="bench-quix-state-"),  # not ./state
+    )
     topic = app.topic(ns.telemetry, value_deserializer="bytes", key_deserializer="bytes")
     writer, jobs = OutputWriter(BOOT, ns), {p: job(zones, p, 0.0) for p in range(PARTS)}
 
@@ -142,7 +152,8 @@ def quix_leg(prefix: str, zones_file: str) -> None:
         if (out := jobs[p].close_chunk()) is not None:
             writer.write(p, f"quix-p{p}", out, source_offset=0)
 
-    app.run(app.dataframe(topic).update(handle, metadata=True))  # until SIGTERM
+    app.dataframe(topic).update(handle, metadata=True)
+    app.run()  # until SIGTERM
     writer.flush()
 
 
@@ -192,56 +203,67 @@ def faust_worker(ns: Namespace, zones_doc: dict[str, Any], *, lateness: float) -
     return Workers(s, ns, 1, log_dir=d / "workers", tickless=True)
 
 
-def latency(
-    readings: list[Reading], zones_doc: dict[str, Any], seconds: float = 30.0
-) -> tuple[float, float, int]:
-    """p50, p99 (s) reading ts -> alert committed in the store; Faust worker, readings at RATE per second."""
+def sink_probe(prefix: str, data_dir: str, ready: Any, stop: Any, results: Any) -> None:
+    """The sink in its own process (as deployed): store the outputs; send back each shock alert's
+    latency, its reading's ts to the moment the store committed it."""
     from cargotrail.kafka.sink import Sink
     from cargotrail.wiring import open_ledger, open_store
 
-    ns = Namespace(f"bench.lat-{uuid.uuid4().hex[:6]}", PARTS)
-    ensure_topics(BOOT, ns)
-    procs = faust_worker(ns, zones_doc, lateness=0.2)
-    settings = dataclasses.replace(Settings(), data_dir=Path(tempfile.mkdtemp(prefix="bench-lat-")))
+    settings = dataclasses.replace(Settings(), data_dir=Path(data_dir))
     lat: list[float] = []
 
     def stored(alerts: list[Alert]) -> None:
         now = time.time()
         lat.extend(now - a.ts.timestamp() for a in alerts if a.kind.value == "shock")
 
-    sink = Sink(BOOT, ns, open_store(settings), open_ledger(settings), on_stored=stored)
-    done = threading.Event()
-
-    def drain() -> None:
-        while not done.is_set():
-            sink.poll_once(0.05)
-
-    t = threading.Thread(target=drain, daemon=True)
-    t.start()
-    time.sleep(10)  # let the worker and the sink join their groups before the clock starts
-    prod = RecordProducer(BOOT, linger_ms=2)
-    feed = TelemetryFeed(prod, ns.telemetry)
-    start, sent = time.time(), 0
-    seqs: dict[str, int] = {}
-    while (now := time.time()) - start < seconds:
-        due, step = int((now - start) * RATE), []
-        while sent < due:
-            base = readings[sent % len(readings)]
-            seq = seqs[base.device_id] = seqs.get(base.device_id, 10**6) + 1
-            shock = 9.0 if sent % 50 == 0 else None
-            step.append(dataclasses.replace(base, ts=datetime.now(UTC), seq=seq, shock_g=shock))
-            sent += 1
-        feed.send_readings(step)  # one feed batch per 20 ms: what an ingest gateway would send
-        prod.poll()
-        time.sleep(0.02)
-    prod.flush(60)
-    time.sleep(5)
-    done.set()
-    t.join(5)
+    sink = Sink(BOOT, Namespace(prefix, PARTS), open_store(settings), open_ledger(settings), on_stored=stored)
+    ready.set()
+    while not stop.is_set():
+        sink.poll_once(0.05)
     sink.close()
-    procs.stop()
-    delete_namespace(BOOT, ns)
-    lat.sort()
+    results.send(lat)
+
+
+def latency(
+    readings: list[Reading], zones_doc: dict[str, Any], seconds: float = 30.0
+) -> tuple[float, float, int]:
+    """p50, p99 (s) reading ts -> alert committed in the store; Faust worker, readings at RATE per second."""
+    ns = Namespace(f"bench.lat-{uuid.uuid4().hex[:6]}", PARTS)
+    ensure_topics(BOOT, ns)
+    procs = faust_worker(ns, zones_doc, lateness=0.2)
+    mp = multiprocessing.get_context("spawn")
+    ready, stop = mp.Event(), mp.Event()
+    receive, send = mp.Pipe(duplex=False)
+    data_dir = tempfile.mkdtemp(prefix="bench-lat-")
+    sink = mp.Process(target=sink_probe, args=(ns.prefix, data_dir, ready, stop, send))
+    sink.start()
+    try:
+        ready.wait(60)
+        time.sleep(10)  # let the worker and the sink join their groups before the clock starts
+        prod = RecordProducer(BOOT, linger_ms=2)
+        feed = TelemetryFeed(prod, ns.telemetry)
+        start, sent = time.time(), 0
+        seqs: dict[str, int] = {}
+        while (now := time.time()) - start < seconds:
+            due, step = int((now - start) * RATE), []
+            while sent < due:
+                base = readings[sent % len(readings)]
+                seq = seqs[base.device_id] = seqs.get(base.device_id, 10**6) + 1
+                shock = 9.0 if sent % 50 == 0 else None
+                step.append(msgspec.structs.replace(base, ts=datetime.now(UTC), seq=seq, shock_g=shock))
+                sent += 1
+            feed.send_readings(step)  # one feed batch per 20 ms: what an ingest gateway would send
+            prod.poll()
+            time.sleep(0.02)
+        prod.flush(60)
+        time.sleep(5)
+        stop.set()
+        lat: list[float] = sorted(receive.recv() if receive.poll(60) else [])
+    finally:
+        stop.set()
+        sink.join(30)
+        procs.stop()
+        delete_namespace(BOOT, ns)
     if not lat:
         return float("nan"), float("nan"), 0
     return lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], len(lat)

@@ -22,6 +22,7 @@ def worker_config(settings: Settings, ns: Namespace, *, tickless: bool = False) 
         anchor_records=settings.anchor_batch_records,
         anchor_seconds=settings.anchor_batch_seconds,
         take_max=settings.batch_size,
+        chunk_records=settings.batch_size,
         tickless=tickless,
         datadir=settings.data_dir / "faust",
     )

@@ -2,19 +2,26 @@
 
 - Micro-batches: ``stream.take_events(n, within)`` (always bounded), split by
   partition; a ``Tick`` closes a micro-batch (``partition.PartitionJob``);
-  without ticks (``tickless``) each taken chunk is one micro-batch.
+  without ticks (``tickless``) each taken chunk is one micro-batch, cut at
+  ``chunk_records`` input records (a Kafka record may carry a batch of readings).
 - Effects: the outputs go to the output topics through the confluent producer
   and are flushed (acknowledged) before the partition's checkpoint is written.
   Ids are deterministic, the sink upserts and the ledger accepts an identical
   re-anchor, so a replay changes nothing.
 - Tables (changelog-backed): ``checkpoints`` holds, per partition, the next
   input offset whose outputs are not known to be durable; ``zones`` holds each
-  container's ``ContainerZones`` after every micro-batch (the live geofence
-  state, readable by anyone joining the group).
+  container's ``ContainerZones``, refreshed every ``zones_every_s`` for the
+  containers touched since (the live geofence state, readable by anyone joining
+  the group; recovery does not need it).
 - Recovery: when a worker first sees a partition (start, crash of a peer,
   rebalance) it replays the partition up to the first offset it was given
-  (``replay``), emitting only what follows the checkpoint. Faust's own committed
-  offsets decide only where consumption resumes, never what is lost.
+  (``replay``, from offset 0: see there why), emitting only what follows the
+  checkpoint. Faust's own committed offsets decide only where consumption
+  resumes, never what is lost: a job is fed every offset exactly once, and when
+  the stream skips some (a seek after a rebalance) they are replayed first.
+- Completion: ``PartitionDone`` is sent only once the final micro-batch's outputs
+  are acknowledged (``emit.OutputWriter.flush``), so a sink that stops on it has
+  them all.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +44,7 @@ from cargotrail.kafka.topics import Namespace
 from streams.processors.pipeline import Processors
 from streams.runtimes.kafka.emit import OutputWriter
 from streams.runtimes.kafka.partition import Outputs, PartitionJob
-from streams.runtimes.kafka.replay import last_dead_lettered, replay
+from streams.runtimes.kafka.replay import last_dead_lettered, last_value, replay
 
 log = logging.getLogger("cargotrail.worker")
 
@@ -53,9 +61,11 @@ class WorkerConfig:
     max_future_s: float
     anchor_records: int
     anchor_seconds: float
-    take_max: int = 5000
-    take_within_s: float = 0.2
+    take_max: int = 5000  # Kafka records per take (a record may hold a batch of readings)
+    chunk_records: int = 5000  # tickless: input records (readings) per micro-batch at most
+    take_within_s: float = 0.05  # the longest a record waits for its micro-batch to start (latency)
     tickless: bool = False
+    zones_every_s: float = 1.0  # how often the zones table gets the containers touched since
     datadir: Path | None = None  # Faust's data directory; None: a fresh temporary one (never the cwd)
 
 
@@ -70,11 +80,14 @@ class PartitionRunner:
     def __init__(self, cfg: WorkerConfig, checkpoints: Any, zones_changelog: str) -> None:
         self.cfg = cfg
         self.checkpoints = checkpoints
+        self.checkpoints_changelog: str = checkpoints.changelog_topic.get_topic_name()
         self.zones_changelog = zones_changelog
         self.jobs: dict[int, PartitionJob] = {}
         self.next_offset: dict[int, int] = {}
         self.dead_lettered: dict[int, int] = {}  # per partition: last input offset already on the DLQ
         self.revocations: dict[int, int] = {}  # per partition: bumped by drop(), to spot stale work
+        self.touched: dict[int, set[str]] = {}  # per partition: containers whose zones are not sent yet
+        self.zones_sent: dict[int, float] = {}  # per partition: when they last were (monotonic)
         self.writer = OutputWriter(cfg.bootstrap, cfg.ns)
 
     def drop(self, partitions: Iterable[int]) -> None:
@@ -83,6 +96,7 @@ class PartitionRunner:
             self.jobs.pop(p, None)
             self.next_offset.pop(p, None)
             self.dead_lettered.pop(p, None)
+            self.touched.pop(p, None)
             self.revocations[p] = self.revocations.get(p, 0) + 1
 
     def keep_only(self, assigned: set[int]) -> None:
@@ -114,6 +128,8 @@ class PartitionRunner:
                 if record is None:
                     continue
                 out = job.push(record)
+                if self.cfg.tickless and out is None and job.pending >= self.cfg.chunk_records:
+                    out = job.close_chunk()  # bounded micro-batches whatever a record holds
                 if out is not None:
                     await self._commit(p, job, out, off)
             if self.cfg.tickless and self.jobs.get(p) is job and (out := job.close_chunk()) is not None:
@@ -129,8 +145,7 @@ class PartitionRunner:
             anchor_records=cfg.anchor_records,
             anchor_seconds=cfg.anchor_seconds,
         )
-        raw = self.checkpoints.get(f"p{p}")
-        done = msgspec.json.decode(raw, type=Checkpoint).next_offset if raw else 0
+        done = await self._checkpoint(p)
         self.dead_lettered[p] = await self._run(last_dead_lettered, cfg.bootstrap, cfg.ns.outputs["dlq"], p)
         log.warning("partition %d: replaying offsets [0, %d), emitting from %d", p, first, done)
         await self._run(self._replay, p, job, 0, first, done)
@@ -150,6 +165,20 @@ class PartitionRunner:
             return False
         self.next_offset[p] = off
         return True
+
+    async def _checkpoint(self, p: int) -> int:
+        """The partition's checkpoint (0: none).
+
+        Every checkpoint ever written is safe to resume emitting from (its writer had made
+        everything before it durable, and so had whoever it took over from), so the higher of
+        the table's value and the changelog's last record wins: the table may not be restored
+        yet when the first chunk arrives, and then the changelog has the answer.
+        """
+        table = self.checkpoints.get(f"p{p}")
+        log_ = await self._run(last_value, self.cfg.bootstrap, self.checkpoints_changelog, p)
+        return max(
+            (msgspec.json.decode(r, type=Checkpoint).next_offset for r in (table, log_) if r), default=0
+        )
 
     def _replay(self, p: int, job: PartitionJob, start: int, until: int, emit_from: int) -> None:
         """Blocking: replay ``[start, until)`` into ``job``, then flush what it emitted."""
@@ -179,9 +208,16 @@ class PartitionRunner:
         self._write(p, job.batcher.stream, out, off)
         # The zones changelog through the confluent producer, not ``Table.send_changelog``: one
         # record per touched container through Faust's Python producer cost more than processing.
-        send = self.writer.producer.send
-        for cid, state in self._touched_zones(job, out):
-            send(self.zones_changelog, cid.encode(), msgspec.json.encode(state), partition=p)
+        # Coalesced per ``zones_every_s``: a container's latest state is what the view needs.
+        touched = self.touched.setdefault(p, set())
+        touched.update(r.container_id for r, _, _ in out.readings)
+        now = time.monotonic()
+        if out.final or now - self.zones_sent.get(p, 0.0) >= self.cfg.zones_every_s:
+            send = self.writer.producer.send
+            for cid, state in sorted(job.processors.tracker.snapshot(touched).items()):
+                send(self.zones_changelog, cid.encode(), msgspec.json.encode(state), partition=p)
+            touched.clear()
+            self.zones_sent[p] = now
         await self._run(self.writer.flush)  # durable before the checkpoint moves past it
         if self.jobs.get(p) is not job:
             # Revoked while the flush was awaited: another worker owns the partition now and
@@ -191,12 +227,6 @@ class PartitionRunner:
         key, value = f"p{p}", msgspec.json.encode(Checkpoint(self.next_offset[p]))
         self.checkpoints.data[key] = value
         self.checkpoints.send_changelog(p, key, value)
-
-    @staticmethod
-    def _touched_zones(job: PartitionJob, out: Outputs) -> list[tuple[str, Any]]:
-        # Only the containers this batch touched: ``tracker.state`` would copy them all.
-        cids = {r.container_id for r, _, _ in out.readings}
-        return sorted(job.processors.tracker.snapshot(cids).items())
 
     @staticmethod
     async def _run(fn: Callable[..., Any], *args: Any) -> Any:

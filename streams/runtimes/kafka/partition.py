@@ -93,6 +93,11 @@ class PartitionJob:
             return out
         return None
 
+    @property
+    def pending(self) -> int:
+        """Records waiting for the next tick (or ``close_chunk``)."""
+        return len(self.readings) + len(self.rfid) + len(self.plans)
+
     def close_chunk(self) -> Outputs | None:
         """For tickless feeds: run whatever is pending now."""
         if not (self.readings or self.rfid or self.plans):

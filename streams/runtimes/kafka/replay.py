@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from cargotrail.errors import ValidationError
 from cargotrail.kafka.codec import SOURCE_OFFSET_HEADER, decode_input_salvaging, header
@@ -103,7 +103,38 @@ def replay(
         c.close()
 
 
-def last_dead_lettered(bootstrap: str, dlq_topic: str, partition: int, timeout_s: float = 10.0) -> int:
+def tail(bootstrap: str, topic: str, partition: int, n: int, timeout_s: float = 10.0) -> list[Message]:
+    """The last ``n`` records of a partition (fewer when it holds fewer); ``KafkaUnavailable`` on timeout."""
+    c = _consumer(bootstrap, f"tail-{topic}-{partition}")
+    try:
+        low, high = c.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout_s)
+        if high <= low:
+            return []
+        begin = max(low, high - n)
+        c.assign([TopicPartition(topic, partition, begin)])
+        out: list[Message] = []
+        seen, idle = begin, 0.0
+        while seen < high:  # offsets may have gaps (compacted changelogs): stop at the high watermark
+            batch = c.consume(num_messages=max(1, n), timeout=POLL_S)
+            if not batch:
+                idle += POLL_S
+                if idle >= timeout_s:
+                    raise KafkaUnavailable(
+                        f"no records read from {begin} to {high}", topic=topic, partition=partition
+                    )
+                continue
+            for msg in batch:
+                if msg.error() is None:
+                    seen = max(seen, (msg.offset() or 0) + 1)
+                    out.append(msg)
+        return out
+    except KafkaException as exc:
+        raise KafkaUnavailable(f"reading the tail: {exc}", topic=topic, partition=partition) from None
+    finally:
+        c.close()
+
+
+def last_dead_lettered(bootstrap: str, dlq_topic: str, partition: int) -> int:
     """The highest input offset whose dead letters are on ``dlq_topic`` (-1: none).
 
     Every dead letter a worker writes carries the telemetry offset it stems from
@@ -111,32 +142,13 @@ def last_dead_lettered(bootstrap: str, dlq_topic: str, partition: int, timeout_s
     offset order, so the tail of the partition says what a replay must not
     dead-letter again.
     """
-    c = _consumer(bootstrap, f"dlq-mark-{dlq_topic}-{partition}")
-    try:
-        low, high = c.get_watermark_offsets(TopicPartition(dlq_topic, partition), timeout=timeout_s)
-        if high <= low:
-            return -1
-        begin = max(low, high - DLQ_TAIL)
-        c.assign([TopicPartition(dlq_topic, partition, begin)])
-        mark, seen, idle = -1, begin, 0.0
-        while seen < high:
-            batch = c.consume(num_messages=DLQ_TAIL, timeout=POLL_S)
-            if not batch:
-                idle += POLL_S
-                if idle >= timeout_s:
-                    raise KafkaUnavailable(
-                        f"no dead letters read from {begin} to {high}", topic=dlq_topic, partition=partition
-                    )
-                continue
-            for msg in batch:
-                if msg.error() is not None:
-                    continue
-                seen = max(seen, (msg.offset() or 0) + 1)
-                raw = header(msg.headers(), SOURCE_OFFSET_HEADER)
-                if raw is not None:
-                    mark = max(mark, int(raw))
-        return mark
-    except KafkaException as exc:
-        raise KafkaUnavailable(f"reading dead letters: {exc}", topic=dlq_topic, partition=partition) from None
-    finally:
-        c.close()
+    marks = (
+        header(m.headers(), SOURCE_OFFSET_HEADER) for m in tail(bootstrap, dlq_topic, partition, DLQ_TAIL)
+    )
+    return max((int(v) for v in marks if v is not None), default=-1)
+
+
+def last_value(bootstrap: str, topic: str, partition: int) -> bytes | None:
+    """The value of a partition's last record (a changelog's latest write), None when it is empty."""
+    records = tail(bootstrap, topic, partition, 1)
+    return records[-1].value() if records else None
