@@ -10,9 +10,12 @@ every output record.
 (a) raw: one confluent-kafka consume -> ``PartitionJob`` -> produce loop, chunks of 5,000: the limit;
 (b) faust: one ``cargotrail worker --tickless`` process (stream.take_events micro-batches), which
     also keeps its changelogs (checkpoints, zones) that (a) and (c) skip;
-(c) quix: Quix Streams, one micro-batch per Kafka record (it has no batch API). Quix Streams
-    pins confluent-kafka < 2.13 and cargotrail needs >= 2.16, so it runs in its own
-    interpreter: CARGOTRAIL_QUIX_PYTHON, a virtualenv with ``pip install -e . quixstreams``.
+(c) quix: Quix Streams, one micro-batch per Kafka record (it has no batch API), keeping each
+    touched container's geofence state in Quix State (RocksDB + changelog), as (b) keeps its
+    zones table; "quix-plain" is the same without state, for reference. Quix Streams pins
+    confluent-kafka < 2.13 and cargotrail needs >= 2.16, so it runs in its own interpreter:
+    CARGOTRAIL_QUIX_PYTHON (default ~/.cache/cargotrail-quix-venv/bin/python), a virtualenv
+    made with ``python -m venv ... && pip install -e . quixstreams``.
 
 Throughput (reorder lateness 0, so that every reading is released) is the rate
 at which output records appear, from the first one (group joins not counted).
@@ -43,7 +46,7 @@ import msgspec
 from confluent_kafka import Consumer, TopicPartition
 
 from cargotrail.contract.records import Alert, Reading
-from cargotrail.kafka.codec import decode_input_salvaging
+from cargotrail.kafka.codec import decode_input_salvaging, decode_output
 from cargotrail.kafka.feed import TelemetryFeed
 from cargotrail.kafka.producer import RecordProducer
 from cargotrail.kafka.topics import Namespace, delete_namespace, ensure_topics
@@ -129,8 +132,12 @@ def raw_loop(ns: Namespace, zones: list[Any], stop: threading.Event) -> None:
     c.close()
 
 
-def quix_leg(prefix: str, zones_file: str) -> None:
-    """(c), in its own interpreter (``--quix-leg``): Quix Streams' ``app.run`` wants the main thread."""
+def quix_leg(prefix: str, zones_file: str, mode: str) -> None:
+    """(c), in its own interpreter (``--quix-leg``): Quix Streams' ``app.run`` wants the main thread.
+
+    ``mode`` "state": like the Faust worker, each touched container's geofence state also goes to
+    a changelog-backed store (Quix State: RocksDB + changelog topic); "plain": outputs only.
+    """
     from quixstreams import Application, message_context
 
     ns = Namespace(prefix, PARTS)
@@ -144,15 +151,31 @@ def quix_leg(prefix: str, zones_file: str) -> None:
     topic = app.topic(ns.telemetry, value_deserializer="bytes", key_deserializer="bytes")
     writer, jobs = OutputWriter(BOOT, ns), {p: job(zones, p, 0.0) for p in range(PARTS)}
 
-    def handle(value: bytes, key: object, ts: int, headers: Any) -> None:
+    def run(value: bytes, headers: Any) -> tuple[int, PartitionJob, Any]:
         p = message_context().partition
         record, _errors = decode_input_salvaging(value, headers)
         if record is not None:
             jobs[p].push(record)
-        if (out := jobs[p].close_chunk()) is not None:
+        out = jobs[p].close_chunk()
+        if out is not None:
             writer.write(p, f"quix-p{p}", out, source_offset=0)
+        return p, jobs[p], out
 
-    app.dataframe(topic).update(handle, metadata=True)
+    def plain(value: bytes, key: object, ts: int, headers: Any) -> None:
+        run(value, headers)
+
+    def with_state(value: bytes, key: object, ts: int, headers: Any, state: Any) -> None:
+        _p, j, out = run(value, headers)
+        if out is not None:
+            cids = {r.container_id for r, _, _ in out.readings}
+            for cid, zs in j.processors.tracker.snapshot(cids).items():
+                state.set(cid, msgspec.json.encode(zs).decode())
+
+    sdf = app.dataframe(topic)
+    if mode == "state":
+        sdf.update(with_state, metadata=True, stateful=True)
+    else:
+        sdf.update(plain, metadata=True)
     app.run()  # until SIGTERM
     writer.flush()
 
@@ -167,10 +190,11 @@ def contender(name: str, readings: list[Reading], zones_doc: dict[str, Any], zon
         if name == "faust":
             procs = faust_worker(ns, zones_doc, lateness=0.0)
             stoppers.append(procs.stop)
-        elif name == "quix":
+        elif name.startswith("quix"):
             zones_file = Path(tempfile.mkdtemp(prefix="bench-quix-")) / "zones.geojson"
             zones_file.write_text(json.dumps(zones_doc))
-            proc = subprocess.Popen([QUIX_PYTHON, __file__, "--quix-leg", ns.prefix, str(zones_file)])
+            mode = "state" if name == "quix" else "plain"
+            proc = subprocess.Popen([QUIX_PYTHON, __file__, "--quix-leg", ns.prefix, str(zones_file), mode])
             stoppers.append(lambda: stop_process(proc))
         else:
             threading.Thread(target=raw_loop, args=(ns, zones, stop), daemon=True).start()
@@ -224,10 +248,33 @@ def sink_probe(prefix: str, data_dir: str, ready: Any, stop: Any, results: Any) 
     results.send(lat)
 
 
+def percentiles(xs: list[float]) -> tuple[float, float]:
+    xs = sorted(xs)
+    if not xs:
+        return float("nan"), float("nan")
+    return xs[len(xs) // 2], xs[min(len(xs) - 1, int(len(xs) * 0.99))]
+
+
+def watch_alerts(ns: Namespace, stop: threading.Event, lat: list[float]) -> None:
+    """The worker's share: reading ts -> the alert's record appended to the alerts topic (its timestamp)."""
+    c = Consumer(
+        {"bootstrap.servers": BOOT, "group.id": f"{ns.prefix}-watch", "auto.offset.reset": "earliest"}
+    )
+    c.subscribe([ns.outputs["alerts"]])
+    while not stop.is_set():
+        for m in c.consume(1000, 0.1):
+            if m.error() is None:
+                a = decode_output(m.value() or b"", m.headers())
+                if isinstance(a, Alert) and a.kind.value == "shock":
+                    lat.append(m.timestamp()[1] / 1000 - a.ts.timestamp())
+    c.close()
+
+
 def latency(
     readings: list[Reading], zones_doc: dict[str, Any], seconds: float = 30.0
-) -> tuple[float, float, int]:
-    """p50, p99 (s) reading ts -> alert committed in the store; Faust worker, readings at RATE per second."""
+) -> tuple[tuple[float, float], tuple[float, float], int]:
+    """p50, p99 (s) reading ts -> alert committed in the store (and -> alert on its topic, the worker's
+    share); Faust worker, readings at RATE per second."""
     ns = Namespace(f"bench.lat-{uuid.uuid4().hex[:6]}", PARTS)
     ensure_topics(BOOT, ns)
     procs = faust_worker(ns, zones_doc, lateness=0.2)
@@ -237,6 +284,9 @@ def latency(
     data_dir = tempfile.mkdtemp(prefix="bench-lat-")
     sink = mp.Process(target=sink_probe, args=(ns.prefix, data_dir, ready, stop, send))
     sink.start()
+    on_topic: list[float] = []
+    watching = threading.Event()
+    threading.Thread(target=watch_alerts, args=(ns, watching, on_topic), daemon=True).start()
     try:
         ready.wait(60)
         time.sleep(10)  # let the worker and the sink join their groups before the clock starts
@@ -261,12 +311,11 @@ def latency(
         lat: list[float] = sorted(receive.recv() if receive.poll(60) else [])
     finally:
         stop.set()
+        watching.set()
         sink.join(30)
         procs.stop()
         delete_namespace(BOOT, ns)
-    if not lat:
-        return float("nan"), float("nan"), 0
-    return lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))], len(lat)
+    return percentiles(lat), percentiles(on_topic), len(lat)
 
 
 def main() -> None:
@@ -277,8 +326,8 @@ def main() -> None:
         f"input: {len(readings):,} readings from {CONTAINERS:,} containers, {len(zones)} zones, broker {BOOT}"
     )
     rates = {}
-    for name in ("raw", "faust", "quix"):
-        if name == "quix" and not Path(QUIX_PYTHON).exists():
+    for name in ("raw", "faust", "quix", "quix-plain"):
+        if name.startswith("quix") and not Path(QUIX_PYTHON).exists():
             print(f"  (quix) skipped: no interpreter at CARGOTRAIL_QUIX_PYTHON={QUIX_PYTHON}")
             continue
         rates[name] = contender(name, readings, zones_doc, zones)
@@ -286,15 +335,17 @@ def main() -> None:
     print(f"  ratio faust/raw = {rates['faust'] / rates['raw']:.2f} (target >= 0.5)")
     if "quix" in rates:
         print(f"  ratio faust/quix = {rates['faust'] / rates['quix']:.2f} (target >= 1)")
-    p50, p99, k = latency(readings, zones_doc)
+        print(f"  ratio faust/quix-plain = {rates['faust'] / rates['quix-plain']:.2f} (Quix without state)")
+    (p50, p99), (w50, w99), k = latency(readings, zones_doc)
     print(
         f"  latency at {RATE:,}/s through Faust to the store: p50 {p50 * 1000:.0f} ms, "
-        f"p99 {p99 * 1000:.0f} ms over {k} alerts (target p99 <= 1 s)"
+        f"p99 {p99 * 1000:.0f} ms over {k} alerts (target p99 <= 1 s); "
+        f"to the alerts topic (worker's share): p50 {w50 * 1000:.0f} ms, p99 {w99 * 1000:.0f} ms"
     )
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--quix-leg"]:
-        quix_leg(sys.argv[2], sys.argv[3])
+        quix_leg(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         main()
