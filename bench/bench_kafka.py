@@ -8,6 +8,7 @@ decode, validate, ``Processors`` (reorder, jumps, geofences, rules), produce
 every output record.
 
 (a) raw: one confluent-kafka consume -> ``PartitionJob`` -> produce loop, chunks of 5,000: the limit;
+    like every leg, in a process of its own (the bench process holds the input, a GC burden);
 (b) faust: one ``cargotrail worker --tickless`` process (stream.take_events micro-batches), which
     also keeps its changelogs (checkpoints, zones) that (a) and (c) skip;
 (c) quix: Quix Streams, one micro-batch per Kafka record (it has no batch API), keeping each
@@ -110,6 +111,12 @@ def fill(ns: Namespace, readings: list[Reading]) -> None:
     prod.flush(300)
 
 
+def raw_leg(prefix: str, zones_file: str) -> None:
+    """(a), in its own process like the others (this one holds the input: its GC would tax (a))."""
+    zones = zones_from_geojson(json.loads(Path(zones_file).read_text()))
+    raw_loop(Namespace(prefix, PARTS), zones, threading.Event())  # until SIGTERM
+
+
 def raw_loop(ns: Namespace, zones: list[Any], stop: threading.Event) -> None:
     c = Consumer({"bootstrap.servers": BOOT, "group.id": f"{ns.prefix}-raw", "auto.offset.reset": "earliest"})
     c.subscribe([ns.telemetry])
@@ -180,27 +187,27 @@ def quix_leg(prefix: str, zones_file: str, mode: str) -> None:
     writer.flush()
 
 
-def contender(name: str, readings: list[Reading], zones_doc: dict[str, Any], zones: list[Any]) -> float:
+def contender(name: str, readings: list[Reading], zones_doc: dict[str, Any]) -> float:
     ns = Namespace(f"bench.{name}-{uuid.uuid4().hex[:6]}", PARTS)
     ensure_topics(BOOT, ns)
     fill(ns, readings)
-    stop = threading.Event()
     stoppers: list[Any] = []
     try:
         if name == "faust":
             procs = faust_worker(ns, zones_doc, lateness=0.0)
             stoppers.append(procs.stop)
-        elif name.startswith("quix"):
-            zones_file = Path(tempfile.mkdtemp(prefix="bench-quix-")) / "zones.geojson"
-            zones_file.write_text(json.dumps(zones_doc))
-            mode = "state" if name == "quix" else "plain"
-            proc = subprocess.Popen([QUIX_PYTHON, __file__, "--quix-leg", ns.prefix, str(zones_file), mode])
-            stoppers.append(lambda: stop_process(proc))
         else:
-            threading.Thread(target=raw_loop, args=(ns, zones, stop), daemon=True).start()
+            zones_file = Path(tempfile.mkdtemp(prefix="bench-leg-")) / "zones.geojson"
+            zones_file.write_text(json.dumps(zones_doc))
+            if name == "raw":
+                argv = [sys.executable, __file__, "--raw-leg", ns.prefix, str(zones_file)]
+            else:
+                mode = "state" if name == "quix" else "plain"
+                argv = [QUIX_PYTHON, __file__, "--quix-leg", ns.prefix, str(zones_file), mode]
+            proc = subprocess.Popen(argv)
+            stoppers.append(lambda: stop_process(proc))
         return rate_until(ns.outputs["records"], len(readings))
     finally:
-        stop.set()
         for s in stoppers:
             s()
         time.sleep(1)
@@ -330,7 +337,7 @@ def main() -> None:
         if name.startswith("quix") and not Path(QUIX_PYTHON).exists():
             print(f"  (quix) skipped: no interpreter at CARGOTRAIL_QUIX_PYTHON={QUIX_PYTHON}")
             continue
-        rates[name] = contender(name, readings, zones_doc, zones)
+        rates[name] = contender(name, readings, zones_doc)
         print(f"  ({name}) {rates[name]:>10,.0f} readings/s")
     print(f"  ratio faust/raw = {rates['faust'] / rates['raw']:.2f} (target >= 0.5)")
     if "quix" in rates:
@@ -347,5 +354,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--quix-leg"]:
         quix_leg(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif sys.argv[1:2] == ["--raw-leg"]:
+        raw_leg(sys.argv[2], sys.argv[3])
     else:
         main()
