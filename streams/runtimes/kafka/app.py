@@ -5,7 +5,8 @@
   without ticks (``tickless``) each taken chunk is one micro-batch, cut at
   ``chunk_records`` input records (a Kafka record may carry a batch of readings).
 - Effects: the outputs go to the output topics through the confluent producer
-  and are flushed (acknowledged) before the partition's checkpoint is written.
+  and are flushed (acknowledged) before the partition's checkpoint is written,
+  once per taken chunk for all its micro-batches (``_stage``, ``_settle``).
   Ids are deterministic, the sink upserts and the ledger accepts an identical
   re-anchor, so a replay changes nothing.
 - Tables (changelog-backed): ``checkpoints`` holds, per partition, the next
@@ -49,6 +50,9 @@ from streams.runtimes.kafka.replay import last_dead_lettered, last_value, replay
 log = logging.getLogger("cargotrail.worker")
 
 
+STAGED_MAX = 4  # micro-batches of outputs (chunk_records readings each) queued before a flush at most
+
+
 class Checkpoint(msgspec.Struct, frozen=True):
     next_offset: int
 
@@ -88,6 +92,8 @@ class PartitionRunner:
         self.revocations: dict[int, int] = {}  # per partition: bumped by drop(), to spot stale work
         self.touched: dict[int, set[str]] = {}  # per partition: containers whose zones are not sent yet
         self.zones_sent: dict[int, float] = {}  # per partition: when they last were (monotonic)
+        self.staged: dict[int, tuple[PartitionJob, int]] = {}  # per partition: job, checkpoint once flushed
+        self.staged_readings = 0
         self.writer = OutputWriter(cfg.bootstrap, cfg.ns)
 
     def drop(self, partitions: Iterable[int]) -> None:
@@ -131,9 +137,12 @@ class PartitionRunner:
                 if self.cfg.tickless and out is None and job.pending >= self.cfg.chunk_records:
                     out = job.close_chunk()  # bounded micro-batches whatever a record holds
                 if out is not None:
-                    await self._commit(p, job, out, off)
+                    self._stage(p, job, out, off)
+                    if self.staged_readings >= STAGED_MAX * self.cfg.chunk_records:
+                        await self._settle()
             if self.cfg.tickless and self.jobs.get(p) is job and (out := job.close_chunk()) is not None:
-                await self._commit(p, job, out, self.next_offset[p] - 1)
+                self._stage(p, job, out, self.next_offset[p] - 1)
+        await self._settle()
 
     async def _recover(self, p: int, first: int) -> PartitionJob | None:
         cfg = self.cfg
@@ -204,7 +213,8 @@ class PartitionRunner:
         if off > self.dead_lettered.get(p, -1):
             self.writer.dead_letter(p, exc, off)
 
-    async def _commit(self, p: int, job: PartitionJob, out: Outputs, off: int) -> None:
+    def _stage(self, p: int, job: PartitionJob, out: Outputs, off: int) -> None:
+        """Queue a micro-batch's outputs (closed at offset ``off``); its checkpoint waits for ``_settle``."""
         self._write(p, job.batcher.stream, out, off)
         # The zones changelog through the confluent producer, not ``Table.send_changelog``: one
         # record per touched container through Faust's Python producer cost more than processing.
@@ -218,15 +228,28 @@ class PartitionRunner:
                 send(self.zones_changelog, cid.encode(), msgspec.json.encode(state), partition=p)
             touched.clear()
             self.zones_sent[p] = now
-        await self._run(self.writer.flush)  # durable before the checkpoint moves past it
-        if self.jobs.get(p) is not job:
-            # Revoked while the flush was awaited: another worker owns the partition now and
-            # has replayed from the checkpoint it saw. A late checkpoint from here would land
-            # after its writes and could claim chunks it never emitted (lost on its next crash).
+        self.staged[p] = (job, off + 1)
+        self.staged_readings += len(out.readings)
+
+    async def _settle(self) -> None:
+        """One flush for every staged micro-batch (of all partitions), then their checkpoints.
+
+        One flush per taken chunk rather than per micro-batch: a flush waits a broker round
+        trip, and the outputs are durable before any checkpoint moves past them either way.
+        """
+        if not self.staged:
             return
-        key, value = f"p{p}", msgspec.json.encode(Checkpoint(self.next_offset[p]))
-        self.checkpoints.data[key] = value
-        self.checkpoints.send_changelog(p, key, value)
+        staged, self.staged, self.staged_readings = self.staged, {}, 0
+        await self._run(self.writer.flush)
+        for p, (job, next_offset) in staged.items():
+            if self.jobs.get(p) is not job:
+                # Revoked while the flush was awaited: another worker owns the partition now and
+                # has replayed from the checkpoint it saw. A late checkpoint from here would land
+                # after its writes and could claim chunks it never emitted (lost on its next crash).
+                continue
+            key, value = f"p{p}", msgspec.json.encode(Checkpoint(next_offset))
+            self.checkpoints.data[key] = value
+            self.checkpoints.send_changelog(p, key, value)
 
     @staticmethod
     async def _run(fn: Callable[..., Any], *args: Any) -> Any:
