@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaError as RdKafkaError
 
 from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, GeofenceEvent, Reading, RfidRead
@@ -34,6 +35,17 @@ from cargotrail.kafka.errors import KafkaUnavailable
 from cargotrail.kafka.topics import Namespace
 from ledger.base import Ledger
 from store.base import ReadingFlag, Repository
+
+COMMIT_TIMEOUT_S = 60.0
+_COORDINATOR_MOVING = {
+    RdKafkaError._WAIT_COORD,
+    RdKafkaError._TIMED_OUT,
+    RdKafkaError._TRANSPORT,
+    RdKafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    RdKafkaError.COORDINATOR_NOT_AVAILABLE,
+    RdKafkaError.NOT_COORDINATOR,
+    RdKafkaError.REBALANCE_IN_PROGRESS,
+}
 
 
 @dataclass
@@ -76,10 +88,30 @@ class Sink:
         if msgs:
             with self.store.unit_of_work():
                 alerts = self._write(msgs)
-            self._c.commit(asynchronous=False)
+            self._commit()
             if self.on_stored is not None:
                 self.on_stored(alerts)
         return len(msgs)
+
+    def _commit(self, timeout_s: float = COMMIT_TIMEOUT_S) -> None:
+        """Commit the consumed offsets, riding out a coordinator that moves or restarts.
+
+        ``KafkaUnavailable`` when it still fails after ``timeout_s`` (or for good): the chunk is
+        stored, so a restarted sink re-reads at most that chunk (see the module contract).
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._c.commit(asynchronous=False)
+                return
+            except KafkaException as exc:
+                err = exc.args[0] if exc.args else None
+                retry = isinstance(err, RdKafkaError) and (
+                    err.retriable() or err.code() in _COORDINATOR_MOVING
+                )
+                if not retry or time.monotonic() >= deadline:
+                    raise KafkaUnavailable(f"sink could not commit its offsets: {exc}") from None
+            time.sleep(0.5)
 
     def _write(self, msgs: list[Message]) -> list[Alert]:
         by_flag: dict[int, list[Reading]] = {0: [], 1: [], 2: []}
