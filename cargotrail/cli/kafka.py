@@ -44,11 +44,19 @@ def worker(
 
 
 _EXTRA = [
-    inspect.Parameter("runtime", inspect.Parameter.KEYWORD_ONLY, annotation=str,
-                      default=typer.Option("embedded", help="embedded or kafka (Faust workers)")),
-    inspect.Parameter("workers", inspect.Parameter.KEYWORD_ONLY, annotation=int,
-                      default=typer.Option(2, help="Kafka runtime: worker processes to start.")),
-]  # fmt: skip
+    inspect.Parameter(
+        "runtime",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=str,
+        default=typer.Option("embedded", help="embedded or kafka (Faust workers)"),
+    ),
+    inspect.Parameter(
+        "workers",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=int,
+        default=typer.Option(2, help="Kafka runtime: worker processes to start."),
+    ),
+]
 
 
 def _with_runtime(original: Callable[..., None]) -> Callable[..., None]:
@@ -68,15 +76,29 @@ def _with_runtime(original: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def _run_kafka(*, workers: int, containers: int, duration: str, seed: int, anomalies: int, report: Any,
-               out_of_order: float, quiet: bool) -> None:  # fmt: skip
+def _run_kafka(
+    *,
+    workers: int,
+    containers: int,
+    duration: str,
+    seed: int,
+    anomalies: int,
+    report: Any,
+    out_of_order: float,
+    quiet: bool,
+) -> None:
     from cargotrail.cli.kafka_run import run_on_kafka
     from cargotrail.cli.run import RunRequest, write_report
     from cargotrail.durations import parse_duration
 
     try:
-        req = RunRequest(containers=containers, duration_s=parse_duration(duration), seed=seed,
-                         anomalies_per_kind=anomalies, out_of_order_share=out_of_order)  # fmt: skip
+        req = RunRequest(
+            containers=containers,
+            duration_s=parse_duration(duration),
+            seed=seed,
+            anomalies_per_kind=anomalies,
+            out_of_order_share=out_of_order,
+        )
         result = run_on_kafka(Settings.from_env(), req, workers=workers, progress=not quiet)
     except CargotrailError as exc:
         Console(stderr=True).print(f"[red]error:[/] {exc}")

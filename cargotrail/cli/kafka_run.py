@@ -36,10 +36,13 @@ def simulator_for(settings: Settings, req: RunRequest) -> Simulator:
     """The same simulator ``cargotrail run`` builds for ``req``; writes the zones the workers load."""
     prepare_data_dir(settings, fresh=True)
     config = SimConfig(
-        containers=req.containers, seed=req.seed, anomalies_per_kind=req.anomalies_per_kind,
-        horizon_s=req.duration_s, out_of_order_share=req.out_of_order_share,
+        containers=req.containers,
+        seed=req.seed,
+        anomalies_per_kind=req.anomalies_per_kind,
+        horizon_s=req.duration_s,
+        out_of_order_share=req.out_of_order_share,
         max_delay_s=min(500.0, settings.lateness_s * 0.8),
-    )  # fmt: skip
+    )
     if req.start is not None:
         config = dataclasses.replace(config, start=req.start)
     sim = Simulator(config)
@@ -137,11 +140,18 @@ def run_on_kafka(
     write_ground_truth(settings.data_dir / TRUTH_FILE, truths)
     alerts = [row.alert for row in store.alerts(limit=10_000_000)]
     report = {
-        "runtime": "kafka", "workers": workers, "partitions": ns.partitions, "containers": req.containers,
-        "seed": req.seed, "readings": sent, "stored": store.counts(),
+        "runtime": "kafka",
+        "workers": workers,
+        "partitions": ns.partitions,
+        "containers": req.containers,
+        "seed": req.seed,
+        "readings": sent,
+        "stored": store.counts(),
         "anchored_batches": counters.anchored_batches,
-        "wall_s": round(elapsed, 2), "readings_per_s": round(sent / elapsed) if elapsed else None,
-        "detection": score(alerts, truths), "data_dir": str(settings.data_dir),
-    }  # fmt: skip
+        "wall_s": round(elapsed, 2),
+        "readings_per_s": round(sent / elapsed) if elapsed else None,
+        "detection": score(alerts, truths),
+        "data_dir": str(settings.data_dir),
+    }
     store.close()
     return report

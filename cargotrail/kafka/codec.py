@@ -9,6 +9,14 @@ decoder refuses another version with ``ValidationError`` instead of guessing.
 Keys are container ids (UTF-8), so all of a container's records share a
 partition and stay in order. Control records (``Tick``) are sent to every
 partition with the key ``TICK_KEY``.
+
+Readings travel in ``Readings`` batches: the readings of one publish step that
+hash to the same partition (murmur2 of the container id, see ``partitioner``),
+in order, under ``READINGS_KEY``. A Kafka record costs a stream processor far
+more than decoding one more reading, so this is what lets a worker keep up; a
+single ``Reading`` is still a valid input. A batch with a bad reading is not
+lost whole: ``decode_input_salvaging`` keeps the good ones and names the bad
+one by its index.
 """
 
 from __future__ import annotations
@@ -32,7 +40,9 @@ from ledger.core.batch import BatchHeader
 
 VERSION_HEADER = "schema-version"
 FLAG_HEADER = "flag"  # on stored readings: store.base.ReadingFlag value
+SOURCE_OFFSET_HEADER = "source-offset"  # on dead letters: the telemetry offset they stem from
 TICK_KEY = b"~tick"
+READINGS_KEY = b"~readings"
 Headers = list[tuple[str, str | bytes | None]]  # as produce() takes them
 
 
@@ -46,6 +56,16 @@ class Tick(msgspec.Struct, frozen=True, kw_only=True, tag="tick", tag_field="typ
 
     source_time: float
     final: bool = False
+
+
+class Readings(msgspec.Struct, frozen=True, kw_only=True, tag="readings", tag_field="type"):
+    """Readings of one partition, in the order they were published (see the module doc)."""
+
+    readings: list[Reading]
+
+
+class _RawReadings(msgspec.Struct, frozen=True, kw_only=True, tag="readings", tag_field="type"):
+    readings: list[msgspec.Raw]
 
 
 class AnchorBatch(msgspec.Struct, frozen=True, kw_only=True, tag="anchor-batch", tag_field="type"):
@@ -74,12 +94,14 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True, tag="dead-letter", t
     ts: float
 
 
-Input = Reading | RfidRead | VoyagePlan | Tick
+Input = Reading | Readings | RfidRead | VoyagePlan | Tick
 Output = Reading | RfidRead | PlanSeen | GeofenceEvent | Alert | AnchorBatch | PartitionDone | DeadLetter
 
 _encoder = msgspec.json.Encoder()
 _input = msgspec.json.Decoder(Input)
 _output = msgspec.json.Decoder(Output)
+_raw_readings = msgspec.json.Decoder(_RawReadings)
+_reading = msgspec.json.Decoder(Reading)
 _VERSION = str(SCHEMA_VERSION).encode()
 VERSION_HEADERS: Headers = [(VERSION_HEADER, _VERSION)]
 
@@ -111,6 +133,16 @@ def _check_version(headers: RawHeaders, where: str) -> None:
     raise ValidationError("no schema-version header", field=VERSION_HEADER, record=where)
 
 
+def _field_of(message: str) -> str:
+    """The top-level field a msgspec error names ("... - at `$.lat`"; a batch's: "`$.readings[2].lat`")."""
+    if "- at `$." not in message:
+        return ""
+    path = message.rsplit("- at `$.", 1)[1].rstrip("`")
+    if path.startswith("readings["):
+        path = path.split("]", 1)[1].lstrip(".")
+    return path.split("[", 1)[0].split(".", 1)[0]
+
+
 def decode_input(value: bytes, headers: RawHeaders, where: str = "") -> Input:
     """One telemetry-topic value; ``ValidationError`` (field + ``where``) when it is not one."""
     _check_version(headers, where)
@@ -118,9 +150,36 @@ def decode_input(value: bytes, headers: RawHeaders, where: str = "") -> Input:
         record: Input = _input.decode(value)
         return record
     except msgspec.ValidationError as exc:
-        raise ValidationError(str(exc), record=where) from None
+        raise ValidationError(str(exc), field=_field_of(str(exc)), record=where) from None
     except msgspec.DecodeError as exc:
         raise ValidationError(f"not JSON: {exc}", record=where) from None
+
+
+def decode_input_salvaging(
+    value: bytes, headers: RawHeaders, where: str = ""
+) -> tuple[Input | None, list[ValidationError]]:
+    """Like ``decode_input``, but a ``Readings`` batch with bad readings keeps its good ones.
+
+    Returns the record (None when nothing could be read) and one error per refused
+    part; a refused reading is named ``<where>#<index in the batch>``.
+    """
+    try:
+        return decode_input(value, headers, where), []
+    except ValidationError as whole:
+        if whole.field == VERSION_HEADER:
+            return None, [whole]
+        try:
+            raw = _raw_readings.decode(value)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None, [whole]  # not a batch of readings: refused as one record
+    good: list[Reading] = []
+    bad: list[ValidationError] = []
+    for i, item in enumerate(raw.readings):
+        try:
+            good.append(_reading.decode(item))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            bad.append(ValidationError(str(exc), field=_field_of(str(exc)), record=f"{where}#{i}"))
+    return Readings(readings=good), bad
 
 
 def decode_output(value: bytes, headers: RawHeaders, where: str = "") -> Output:

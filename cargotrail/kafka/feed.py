@@ -11,15 +11,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cargotrail.contract.records import Reading, RfidRead, VoyagePlan
-from cargotrail.kafka.codec import TICK_KEY, Tick
+from cargotrail.kafka.codec import READINGS_KEY, TICK_KEY, Readings, Tick, encode
+from cargotrail.kafka.partitioner import partition_of
 from cargotrail.kafka.producer import RecordProducer
+
+MAX_BATCH = 500  # readings per record: ~150 kB of JSON, well under the broker's 1 MB default
 
 
 class TelemetryFeed:
-    def __init__(self, producer: RecordProducer, topic: str) -> None:
+    def __init__(self, producer: RecordProducer, topic: str, *, max_batch: int = MAX_BATCH) -> None:
         self.producer = producer
         self.topic = topic
         self.partitions = producer.partitions(topic)
+        self.max_batch = max_batch
+        self._partition: dict[str, int] = {}  # container id -> partition (murmur2 is pure Python)
 
     def publish(
         self,
@@ -35,10 +40,24 @@ class TelemetryFeed:
             send(t, plan.container_id, plan)
         for read in rfid:
             send(t, read.container_id, read)
-        for r in readings:
-            send(t, r.container_id, r)
+        self.send_readings(readings)
         if source_time is not None:
             self.tick(source_time)
+
+    def send_readings(self, readings: Sequence[Reading]) -> None:
+        """Queue readings in per-partition ``Readings`` batches, each partition's in their order."""
+        by_partition: dict[int, list[Reading]] = {}
+        where, n = self._partition, len(self.partitions)
+        for r in readings:
+            p = where.get(r.container_id)
+            if p is None:
+                p = where[r.container_id] = self.partitions[partition_of(r.container_id.encode(), n)]
+            by_partition.setdefault(p, []).append(r)
+        step = self.max_batch
+        for p, rs in by_partition.items():
+            for i in range(0, len(rs), step):
+                value = encode(Readings(readings=rs[i : i + step]))
+                self.producer.send(self.topic, READINGS_KEY, value, partition=p)
 
     def tick(self, source_time: float, *, final: bool = False) -> None:
         self.producer.broadcast(

@@ -14,6 +14,7 @@ first record the broker refused or that timed out (``message.timeout.ms``);
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from confluent_kafka import KafkaError as _RdKafkaError
@@ -101,6 +102,10 @@ class RecordProducer:
         for p in partitions:
             self.send(topic, key, value, partition=p)
 
+    def poll(self) -> None:
+        """Serve delivery callbacks without waiting (for callers that pace their own sends)."""
+        self._p.poll(0)
+
     def flush(self, timeout_s: float = 60.0) -> None:
         """Wait until everything queued is acknowledged (see the module contract)."""
         remaining = self._p.flush(timeout_s)
@@ -113,14 +118,23 @@ class RecordProducer:
             )
 
     def partitions(self, topic: str, timeout_s: float = 10.0) -> list[int]:
-        """The topic's partition ids (from the broker's metadata)."""
-        try:
-            meta = self._p.list_topics(topic, timeout=timeout_s)
-        except Exception as exc:  # confluent raises KafkaException on a timeout
-            raise KafkaUnavailable(
-                f"no metadata for {topic} from {self.bootstrap}: {exc}", topic=topic
-            ) from None
-        t = meta.topics.get(topic)
-        if t is None or t.error is not None or not t.partitions:
-            raise KafkaUnavailable(f"topic unknown to {self.bootstrap}", topic=topic)
-        return sorted(t.partitions)
+        """The topic's partition ids (from the broker's metadata).
+
+        A topic created a moment ago may not be in the metadata yet: asked again until
+        ``timeout_s``, then ``KafkaUnavailable``.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            left = max(0.1, deadline - time.monotonic())
+            try:
+                meta = self._p.list_topics(topic, timeout=left)
+            except Exception as exc:  # confluent raises KafkaException on a timeout
+                raise KafkaUnavailable(
+                    f"no metadata for {topic} from {self.bootstrap}: {exc}", topic=topic
+                ) from None
+            t = meta.topics.get(topic)
+            if t is not None and t.error is None and t.partitions:
+                return sorted(t.partitions)
+            if time.monotonic() >= deadline:
+                raise KafkaUnavailable(f"topic unknown to {self.bootstrap} after {timeout_s}s", topic=topic)
+            time.sleep(0.2)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import KafkaError as RdKafkaError
 
 from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, GeofenceEvent, Reading, RfidRead
@@ -35,6 +36,17 @@ from cargotrail.kafka.topics import Namespace
 from ledger.base import Ledger
 from store.base import ReadingFlag, Repository
 
+COMMIT_TIMEOUT_S = 60.0
+_COORDINATOR_MOVING = {
+    RdKafkaError._WAIT_COORD,
+    RdKafkaError._TIMED_OUT,
+    RdKafkaError._TRANSPORT,
+    RdKafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    RdKafkaError.COORDINATOR_NOT_AVAILABLE,
+    RdKafkaError.NOT_COORDINATOR,
+    RdKafkaError.REBALANCE_IN_PROGRESS,
+}
+
 
 @dataclass
 class SinkCounters:
@@ -44,13 +56,29 @@ class SinkCounters:
 
 
 class Sink:
-    def __init__(self, bootstrap: str, ns: Namespace, store: Repository, ledger: Ledger) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        ns: Namespace,
+        store: Repository,
+        ledger: Ledger,
+        *,
+        on_stored: Callable[[list[Alert]], None] | None = None,
+    ) -> None:
+        """``on_stored`` sees each chunk's alerts once the store committed them (latency probes)."""
         self.ns, self.store, self.ledger = ns, store, ledger
+        self.on_stored = on_stored
         self.counters = SinkCounters()
-        self._c = Consumer({
-            "bootstrap.servers": bootstrap, "group.id": f"{ns.prefix}-sink", "enable.auto.commit": False,
-            "auto.offset.reset": "earliest", "socket.timeout.ms": 10_000, "session.timeout.ms": 10_000,
-        })  # fmt: skip
+        self._c = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"{ns.prefix}-sink",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "socket.timeout.ms": 10_000,
+                "session.timeout.ms": 10_000,
+            }
+        )
         self._topics = list(ns.outputs.values())
         self._c.subscribe(self._topics)
 
@@ -59,11 +87,33 @@ class Sink:
         msgs = [m for m in self._c.consume(num_messages=5000, timeout=timeout_s) if m.error() is None]
         if msgs:
             with self.store.unit_of_work():
-                self._write(msgs)
-            self._c.commit(asynchronous=False)
+                alerts = self._write(msgs)
+            self._commit()
+            if self.on_stored is not None:
+                self.on_stored(alerts)
         return len(msgs)
 
-    def _write(self, msgs: list[Message]) -> None:
+    def _commit(self, timeout_s: float = COMMIT_TIMEOUT_S) -> None:
+        """Commit the consumed offsets, riding out a coordinator that moves or restarts.
+
+        ``KafkaUnavailable`` when it still fails after ``timeout_s`` (or for good): the chunk is
+        stored, so a restarted sink re-reads at most that chunk (see the module contract).
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._c.commit(asynchronous=False)
+                return
+            except KafkaException as exc:
+                err = exc.args[0] if exc.args else None
+                retry = isinstance(err, RdKafkaError) and (
+                    err.retriable() or err.code() in _COORDINATOR_MOVING
+                )
+                if not retry or time.monotonic() >= deadline:
+                    raise KafkaUnavailable(f"sink could not commit its offsets: {exc}") from None
+            time.sleep(0.5)
+
+    def _write(self, msgs: list[Message]) -> list[Alert]:
         by_flag: dict[int, list[Reading]] = {0: [], 1: [], 2: []}
         rfid: list[RfidRead] = []
         events: list[GeofenceEvent] = []
@@ -99,6 +149,7 @@ class Sink:
             self.store.write_anchor(self.ledger.anchor(batch.header), batch.proofs)
         self.counters.records += len(msgs)
         self.counters.anchored_batches += len(anchors)
+        return alerts
 
     def _dead_letter(self, rej: Rejection, ts: float) -> None:
         self.store.write_dead_letters([rej], ts)

@@ -22,7 +22,9 @@ def worker_config(settings: Settings, ns: Namespace, *, tickless: bool = False) 
         anchor_records=settings.anchor_batch_records,
         anchor_seconds=settings.anchor_batch_seconds,
         take_max=settings.batch_size,
+        chunk_records=settings.batch_size,
         tickless=tickless,
+        datadir=settings.data_dir / "faust",
     )
 
 
@@ -31,4 +33,8 @@ def run_worker(settings: Settings, ns: Namespace, *, tickless: bool = False) -> 
     import faust
 
     app = build_app(worker_config(settings, ns, tickless=tickless))
-    faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    # Faust's progress spinner lowers the root logger to DEBUG (to spin on every record): every
+    # debug call of aiokafka would then build a log record, a tenth of a busy worker's time.
+    worker.spinner = None
+    worker.execute_from_commandline()

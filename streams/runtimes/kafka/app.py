@@ -2,41 +2,55 @@
 
 - Micro-batches: ``stream.take_events(n, within)`` (always bounded), split by
   partition; a ``Tick`` closes a micro-batch (``partition.PartitionJob``);
-  without ticks (``tickless``) each taken chunk is one micro-batch.
+  without ticks (``tickless``) each taken chunk is one micro-batch, cut at
+  ``chunk_records`` input records (a Kafka record may carry a batch of readings).
 - Effects: the outputs go to the output topics through the confluent producer
-  and are flushed (acknowledged) before the partition's checkpoint is written.
+  and are flushed (acknowledged) before the partition's checkpoint is written,
+  once per taken chunk for all its micro-batches (``_stage``, ``_settle``).
   Ids are deterministic, the sink upserts and the ledger accepts an identical
   re-anchor, so a replay changes nothing.
 - Tables (changelog-backed): ``checkpoints`` holds, per partition, the next
   input offset whose outputs are not known to be durable; ``zones`` holds each
-  container's ``ContainerZones`` after every micro-batch (the live geofence
-  state, readable by anyone joining the group).
+  container's ``ContainerZones``, refreshed every ``zones_every_s`` for the
+  containers touched since (the live geofence state, readable by anyone joining
+  the group; recovery does not need it).
 - Recovery: when a worker first sees a partition (start, crash of a peer,
   rebalance) it replays the partition up to the first offset it was given
-  (``replay``), emitting only what follows the checkpoint. Faust's own committed
-  offsets decide only where consumption resumes, never what is lost.
+  (``replay``, from offset 0: see there why), emitting only what follows the
+  checkpoint. Faust's own committed offsets decide only where consumption
+  resumes, never what is lost: a job is fed every offset exactly once, and when
+  the stream skips some (a seek after a rebalance) they are replayed first.
+- Completion: ``PartitionDone`` is sent only once the final micro-batch's outputs
+  are acknowledged (``emit.OutputWriter.flush``), so a sink that stops on it has
+  them all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faust
 import msgspec
 
 from cargotrail.errors import ValidationError
-from cargotrail.kafka.codec import decode_input
+from cargotrail.kafka.codec import decode_input_salvaging
 from cargotrail.kafka.topics import Namespace
 from streams.processors.pipeline import Processors
 from streams.runtimes.kafka.emit import OutputWriter
 from streams.runtimes.kafka.partition import Outputs, PartitionJob
-from streams.runtimes.kafka.replay import replay
+from streams.runtimes.kafka.replay import last_dead_lettered, last_value, replay
 
 log = logging.getLogger("cargotrail.worker")
+
+
+STAGED_MAX = 4  # micro-batches of outputs (chunk_records readings each) queued before a flush at most
 
 
 class Checkpoint(msgspec.Struct, frozen=True):
@@ -51,29 +65,49 @@ class WorkerConfig:
     max_future_s: float
     anchor_records: int
     anchor_seconds: float
-    take_max: int = 5000
-    take_within_s: float = 0.2
+    take_max: int = 5000  # Kafka records per take (a record may hold a batch of readings)
+    chunk_records: int = 5000  # tickless: input records (readings) per micro-batch at most
+    take_within_s: float = 0.05  # the longest a record waits for its micro-batch to start (latency)
     tickless: bool = False
+    zones_every_s: float = 1.0  # how often the zones table gets the containers touched since
+    datadir: Path | None = None  # Faust's data directory; None: a fresh temporary one (never the cwd)
 
 
 class PartitionRunner:
-    """Owns the jobs of the partitions this worker holds; called with each taken chunk."""
+    """Owns the jobs of the partitions this worker holds; called with each taken chunk.
 
-    def __init__(self, cfg: WorkerConfig, checkpoints: Any, zones: Any) -> None:
+    Invariant: a job has been fed exactly the partition's offsets ``[0, next_offset)``.
+    A job is rebuilt by replay when first seen, and caught up by replay when the
+    stream skips offsets (see ``handle``), so that no record is ever missing from it.
+    """
+
+    def __init__(self, cfg: WorkerConfig, checkpoints: Any, zones_changelog: str) -> None:
         self.cfg = cfg
         self.checkpoints = checkpoints
-        self.zones = zones
+        self.checkpoints_changelog: str = checkpoints.changelog_topic.get_topic_name()
+        self.zones_changelog = zones_changelog
         self.jobs: dict[int, PartitionJob] = {}
         self.next_offset: dict[int, int] = {}
+        self.dead_lettered: dict[int, int] = {}  # per partition: last input offset already on the DLQ
         self.revocations: dict[int, int] = {}  # per partition: bumped by drop(), to spot stale work
+        self.touched: dict[int, set[str]] = {}  # per partition: containers whose zones are not sent yet
+        self.zones_sent: dict[int, float] = {}  # per partition: when they last were (monotonic)
+        self.staged: dict[int, tuple[PartitionJob, int]] = {}  # per partition: job, checkpoint once flushed
+        self.staged_readings = 0
         self.writer = OutputWriter(cfg.bootstrap, cfg.ns)
 
-    def drop(self, partitions: Sequence[int]) -> None:
-        """Revoked: forget their state; whoever gets them next replays."""
+    def drop(self, partitions: Iterable[int]) -> None:
+        """Revoked (or not ours): forget their state; whoever gets them next replays."""
         for p in partitions:
             self.jobs.pop(p, None)
             self.next_offset.pop(p, None)
+            self.dead_lettered.pop(p, None)
+            self.touched.pop(p, None)
             self.revocations[p] = self.revocations.get(p, 0) + 1
+
+    def keep_only(self, assigned: set[int]) -> None:
+        """After a rebalance: drop jobs built from chunks taken before it for partitions now elsewhere."""
+        self.drop([p for p in self.jobs if p not in assigned])
 
     async def handle(self, events: Sequence[Any]) -> None:
         by_partition: dict[int, list[Any]] = {}
@@ -89,72 +123,151 @@ class PartitionRunner:
                 off = e.message.offset
                 if off < self.next_offset[p]:
                     continue  # redelivered: already in the job's state
+                if off > self.next_offset[p] and not await self._catch_up(p, job, off):
+                    break
                 self.next_offset[p] = off + 1
-                try:
-                    record = decode_input(
-                        e.message.value or b"", e.message.headers, f"{e.message.topic}/{p}@{off}"
-                    )
-                except ValidationError as exc:
-                    await self._run(self.writer.dead_letter, p, exc, off)
+                record, errors = decode_input_salvaging(
+                    e.message.value or b"", e.message.headers, f"{e.message.topic}/{p}@{off}"
+                )
+                for exc in errors:
+                    self._reject(p, exc, off)
+                if record is None:
                     continue
                 out = job.push(record)
+                if self.cfg.tickless and out is None and job.pending >= self.cfg.chunk_records:
+                    out = job.close_chunk()  # bounded micro-batches whatever a record holds
                 if out is not None:
-                    await self._commit(p, job, out)
-            if self.cfg.tickless and (out := job.close_chunk()) is not None:
-                await self._commit(p, job, out)
+                    self._stage(p, job, out, off)
+                    if self.staged_readings >= STAGED_MAX * self.cfg.chunk_records:
+                        await self._settle()
+            if self.cfg.tickless and self.jobs.get(p) is job and (out := job.close_chunk()) is not None:
+                self._stage(p, job, out, self.next_offset[p] - 1)
+        await self._settle()
 
     async def _recover(self, p: int, first: int) -> PartitionJob | None:
         cfg = self.cfg
         epoch = self.revocations.get(p, 0)
         job = PartitionJob(
-            cfg.make_processors(), stream=f"{cfg.ns.prefix}-p{p}", max_future_s=cfg.max_future_s,
-            anchor_records=cfg.anchor_records, anchor_seconds=cfg.anchor_seconds,
-        )  # fmt: skip
-        raw = self.checkpoints.get(f"p{p}")
-        done = msgspec.json.decode(raw, type=Checkpoint).next_offset if raw else 0
+            cfg.make_processors(),
+            stream=f"{cfg.ns.prefix}-p{p}",
+            max_future_s=cfg.max_future_s,
+            anchor_records=cfg.anchor_records,
+            anchor_seconds=cfg.anchor_seconds,
+        )
+        done = await self._checkpoint(p)
+        self.dead_lettered[p] = await self._run(last_dead_lettered, cfg.bootstrap, cfg.ns.outputs["dlq"], p)
         log.warning("partition %d: replaying offsets [0, %d), emitting from %d", p, first, done)
-        await self._run(
-            replay, cfg.bootstrap, cfg.ns.telemetry, p, job, until=first, emit_from=done,
-            emit=lambda out: self.writer.write(p, job.batcher.stream, out),
-        )  # fmt: skip
-        await self._run(self.writer.flush)
+        await self._run(self._replay, p, job, 0, first, done)
         if self.revocations.get(p, 0) != epoch:
             return None
         self.jobs[p], self.next_offset[p] = job, first
         return job
 
-    async def _commit(self, p: int, job: PartitionJob, out: Outputs) -> None:
-        self.writer.write(p, job.batcher.stream, out)
-        await self._run(self.writer.flush)  # durable before the checkpoint moves past it
-        if self.jobs.get(p) is not job:
-            # Revoked while the flush was awaited: another worker owns the partition now and
-            # has replayed from the checkpoint it saw. A late checkpoint from here would land
-            # after its writes and could claim chunks it never emitted (lost on its next crash).
+    async def _catch_up(self, p: int, job: PartitionJob, off: int) -> bool:
+        """The stream skipped ``[next_offset, off)`` (a seek after a rebalance that kept this job):
+        feed them from the topic and emit all their outputs, since whoever consumed them meanwhile
+        may not have made them durable. False when the partition was revoked meanwhile."""
+        epoch, start = self.revocations.get(p, 0), self.next_offset[p]
+        log.warning("partition %d: offsets [%d, %d) skipped by the stream, replaying them", p, start, off)
+        await self._run(self._replay, p, job, start, off, start)
+        if self.revocations.get(p, 0) != epoch or self.jobs.get(p) is not job:
+            return False
+        self.next_offset[p] = off
+        return True
+
+    async def _checkpoint(self, p: int) -> int:
+        """The partition's checkpoint (0: none).
+
+        Every checkpoint ever written is safe to resume emitting from (its writer had made
+        everything before it durable, and so had whoever it took over from), so the higher of
+        the table's value and the changelog's last record wins: the table may not be restored
+        yet when the first chunk arrives, and then the changelog has the answer.
+        """
+        table = self.checkpoints.get(f"p{p}")
+        log_ = await self._run(last_value, self.cfg.bootstrap, self.checkpoints_changelog, p)
+        return max(
+            (msgspec.json.decode(r, type=Checkpoint).next_offset for r in (table, log_) if r), default=0
+        )
+
+    def _replay(self, p: int, job: PartitionJob, start: int, until: int, emit_from: int) -> None:
+        """Blocking: replay ``[start, until)`` into ``job``, then flush what it emitted."""
+        stream = job.batcher.stream
+        replay(
+            self.cfg.bootstrap,
+            self.cfg.ns.telemetry,
+            p,
+            job,
+            start=start,
+            until=until,
+            emit_from=emit_from,
+            emit=lambda out, off: self._write(p, stream, out, off),
+            reject=lambda exc, off: self._reject(p, exc, off),
+        )
+        self.writer.flush()
+
+    def _write(self, p: int, stream: str, out: Outputs, off: int) -> None:
+        self.writer.write(p, stream, out, source_offset=off, dead_letters=off > self.dead_lettered.get(p, -1))
+
+    def _reject(self, p: int, exc: ValidationError, off: int) -> None:
+        """An undecodable input record: dead-lettered once (durable with the next flush)."""
+        if off > self.dead_lettered.get(p, -1):
+            self.writer.dead_letter(p, exc, off)
+
+    def _stage(self, p: int, job: PartitionJob, out: Outputs, off: int) -> None:
+        """Queue a micro-batch's outputs (closed at offset ``off``); its checkpoint waits for ``_settle``."""
+        self._write(p, job.batcher.stream, out, off)
+        # The zones changelog through the confluent producer, not ``Table.send_changelog``: one
+        # record per touched container through Faust's Python producer cost more than processing.
+        # Coalesced per ``zones_every_s``: a container's latest state is what the view needs.
+        touched = self.touched.setdefault(p, set())
+        touched.update(r.container_id for r, _, _ in out.readings)
+        now = time.monotonic()
+        if out.final or now - self.zones_sent.get(p, 0.0) >= self.cfg.zones_every_s:
+            send = self.writer.producer.send
+            for cid, state in sorted(job.processors.tracker.snapshot(touched).items()):
+                send(self.zones_changelog, cid.encode(), msgspec.json.encode(state), partition=p)
+            touched.clear()
+            self.zones_sent[p] = now
+        self.staged[p] = (job, off + 1)
+        self.staged_readings += len(out.readings)
+
+    async def _settle(self) -> None:
+        """One flush for every staged micro-batch (of all partitions), then their checkpoints.
+
+        One flush per taken chunk rather than per micro-batch: a flush waits a broker round
+        trip, and the outputs are durable before any checkpoint moves past them either way.
+        """
+        if not self.staged:
             return
-        key, value = f"p{p}", msgspec.json.encode(Checkpoint(self.next_offset[p]))
-        self.checkpoints.data[key] = value
-        self.checkpoints.send_changelog(p, key, value)
-        for cid, state in self._touched_zones(job, out):
-            self.zones.send_changelog(p, cid, msgspec.json.encode(state))
+        staged, self.staged, self.staged_readings = self.staged, {}, 0
+        await self._run(self.writer.flush)
+        for p, (job, next_offset) in staged.items():
+            if self.jobs.get(p) is not job:
+                # Revoked while the flush was awaited: another worker owns the partition now and
+                # has replayed from the checkpoint it saw. A late checkpoint from here would land
+                # after its writes and could claim chunks it never emitted (lost on its next crash).
+                continue
+            key, value = f"p{p}", msgspec.json.encode(Checkpoint(next_offset))
+            self.checkpoints.data[key] = value
+            self.checkpoints.send_changelog(p, key, value)
 
     @staticmethod
-    def _touched_zones(job: PartitionJob, out: Outputs) -> list[tuple[str, Any]]:
-        # Only the containers this batch touched: ``tracker.state`` would copy them all.
-        cids = {r.container_id for r, _, _ in out.readings}
-        return sorted(job.processors.tracker.snapshot(cids).items())
-
-    @staticmethod
-    async def _run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def _run(fn: Callable[..., Any], *args: Any) -> Any:
         """Blocking I/O (flushes, replay) off the event loop, so heartbeats keep going."""
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
+        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
 
 def build_app(cfg: WorkerConfig) -> faust.App:
     ns = cfg.ns
+    # Faust creates ``<datadir>/v1/tables`` even for memory tables; its default is ``<app id>-data``
+    # in the current directory.
+    datadir = cfg.datadir or Path(tempfile.mkdtemp(prefix=f"{ns.app_id}-"))
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         ns.app_id,
         broker=f"kafka://{cfg.bootstrap}",
         store="memory://",
+        datadir=str(datadir),
         autodiscover=False,
         web_enabled=False,
         topic_partitions=ns.partitions,
@@ -173,14 +286,19 @@ def build_app(cfg: WorkerConfig) -> faust.App:
     )
     checkpoints = app.Table("checkpoints", partitions=ns.partitions, key_type=bytes, value_type=bytes)
     zones = app.Table("zones", partitions=ns.partitions, key_type=bytes, value_type=bytes)
-    runner = PartitionRunner(cfg, checkpoints, zones)
+    runner = PartitionRunner(cfg, checkpoints, zones.changelog_topic.get_topic_name())
     app.cargotrail_runner = runner  # type: ignore[attr-defined]
 
     async def on_revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         revoked = args[0] if args else kwargs.get("revoked", ())
         runner.drop([tp.partition for tp in revoked if tp.topic == ns.telemetry])
 
+    async def on_assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        assigned = args[0] if args else kwargs.get("assigned", ())
+        runner.keep_only({tp.partition for tp in assigned if tp.topic == ns.telemetry})
+
     app.on_partitions_revoked.connect(on_revoked)
+    app.on_partitions_assigned.connect(on_assigned)
 
     @app.agent(telemetry)
     async def process(stream: Any) -> None:

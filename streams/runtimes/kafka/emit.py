@@ -3,7 +3,9 @@
 Everything a partition's job produces goes to the *same partition number* of
 each output topic, so the sink sees a container's records in order and a
 stream's anchor batches in sequence. Readings carry their store flag as a
-header. ``flush`` is the durability point (see ``app``).
+header; dead letters carry the telemetry offset they stem from (so that a
+replay does not dead-letter a record twice, see ``replay.last_dead_lettered``).
+``flush`` is the durability point (see ``app``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from cargotrail.contract.validate import Rejection
 from cargotrail.errors import ValidationError
 from cargotrail.kafka.codec import (
     FLAG_HEADER,
+    SOURCE_OFFSET_HEADER,
     VERSION_HEADERS,
     AnchorBatch,
     DeadLetter,
+    Headers,
     PartitionDone,
     PlanSeen,
     encode,
@@ -26,6 +30,10 @@ from streams.runtimes.kafka.partition import Outputs
 _FLAG_HEADERS = {f: [*VERSION_HEADERS, (FLAG_HEADER, str(f).encode())] for f in range(3)}
 
 
+def _source(offset: int) -> Headers:
+    return [*VERSION_HEADERS, (SOURCE_OFFSET_HEADER, str(offset).encode())]
+
+
 class OutputWriter:
     def __init__(self, bootstrap: str, ns: Namespace, *, linger_ms: float = 5.0) -> None:
         # Low linger: a micro-batch is flushed as a whole anyway, and latency counts here.
@@ -33,8 +41,12 @@ class OutputWriter:
             bootstrap, linger_ms=linger_ms, extra={"message.max.bytes": MAX_MESSAGE_BYTES}
         )
         self.topics = ns.outputs
+        self._done: dict[int, str] = {}  # partitions whose final micro-batch was written, not yet flushed
 
-    def write(self, p: int, stream: str, out: Outputs) -> None:
+    def write(
+        self, p: int, stream: str, out: Outputs, *, source_offset: int, dead_letters: bool = True
+    ) -> None:
+        """Queue one micro-batch's outputs; ``source_offset`` is the offset of the tick that closed it."""
         t, send = self.topics, self.producer.send
         for reading, _rid, flag in out.readings:
             send(
@@ -57,8 +69,11 @@ class OutputWriter:
             send(t["events"], event.container_id.encode(), encode(event), partition=p)
         for alert in out.alerts:
             send(t["alerts"], alert.container_id.encode(), encode(alert), partition=p)
-        for rej in out.rejections:
-            send(t["dlq"], rej.record.encode(), encode(DeadLetter(rejection=rej, ts=out.now)), partition=p)
+        if dead_letters and out.rejections:
+            hdrs = _source(source_offset)
+            for rej in out.rejections:
+                value = encode(DeadLetter(rejection=rej, ts=out.now))
+                send(t["dlq"], rej.record.encode(), value, partition=p, headers=hdrs)
         for batch in out.anchors:
             # One message per batch, so the sink stores a batch whole (its leaves in one row). A
             # 10,000-record batch's proofs are ~11 MB: the anchors topic and this producer allow
@@ -66,19 +81,29 @@ class OutputWriter:
             value = encode(AnchorBatch(header=batch.header, proofs=list(batch.proofs)))
             send(t["anchors"], stream.encode(), value, partition=p)
         if out.final:
-            send(
-                t["anchors"], stream.encode(), encode(PartitionDone(partition=p, stream=stream)), partition=p
-            )
+            self._done[p] = stream
 
     def dead_letter(self, p: int, exc: ValidationError, offset: int) -> None:
         """An input record that does not decode: kept, with why, never dropped silently."""
         rej = Rejection(
             source="kafka", position=offset, record=exc.record, field=exc.field, reason=exc.reason, raw=""
         )
+        value = encode(DeadLetter(rejection=rej, ts=0.0))
         self.producer.send(
-            self.topics["dlq"], exc.record.encode(), encode(DeadLetter(rejection=rej, ts=0.0)), partition=p
+            self.topics["dlq"], exc.record.encode(), value, partition=p, headers=_source(offset)
         )
-        self.producer.flush()
 
     def flush(self, timeout_s: float = 60.0) -> None:
+        """Wait until everything written is acknowledged, then mark the finished partitions done.
+
+        ``PartitionDone`` goes out only after that first flush: it sits on another topic than
+        the records, so sent with them it could reach the log first, and a sink that sees it
+        and finds the records topic drained would stop before the last records arrive.
+        """
         self.producer.flush(timeout_s)
+        if self._done:
+            for p, stream in self._done.items():
+                value = encode(PartitionDone(partition=p, stream=stream))
+                self.producer.send(self.topics["anchors"], stream.encode(), value, partition=p)
+            self._done.clear()
+            self.producer.flush(timeout_s)

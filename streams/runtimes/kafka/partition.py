@@ -27,7 +27,7 @@ from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, GeofenceEvent, Reading, Record, RfidRead, VoyagePlan
 from cargotrail.contract.validate import Rejection, check_rfid, split_readings
 from cargotrail.errors import ValidationError
-from cargotrail.kafka.codec import Input, Tick
+from cargotrail.kafka.codec import Input, Readings, Tick
 from streams.processors.batcher import AnchoringBatcher, ClosedBatch
 from streams.processors.pipeline import Processors, StageResult
 
@@ -72,7 +72,9 @@ class PartitionJob:
 
     def push(self, record: Input) -> Outputs | None:
         """Feed one input record; a tick returns the micro-batch it closed."""
-        if isinstance(record, Reading):
+        if isinstance(record, Readings):
+            self.readings.extend(record.readings)
+        elif isinstance(record, Reading):
             self.readings.append(record)
         elif isinstance(record, RfidRead):
             self.rfid.append(record)
@@ -91,6 +93,11 @@ class PartitionJob:
             return out
         return None
 
+    @property
+    def pending(self) -> int:
+        """Records waiting for the next tick (or ``close_chunk``)."""
+        return len(self.readings) + len(self.rfid) + len(self.plans)
+
     def close_chunk(self) -> Outputs | None:
         """For tickless feeds: run whatever is pending now."""
         if not (self.readings or self.rfid or self.plans):
@@ -106,9 +113,15 @@ class PartitionJob:
                 out.rfid.append(check_rfid(read, now_s=now, max_future_s=self.max_future_s, position=i))
             except ValidationError as exc:
                 out.rejections.append(
-                    Rejection(source=read.source, position=i, record=exc.record, field=exc.field,
-                              reason=exc.reason, raw=str(read))
-                )  # fmt: skip
+                    Rejection(
+                        source=read.source,
+                        position=i,
+                        record=exc.record,
+                        field=exc.field,
+                        reason=exc.reason,
+                        raw=str(read),
+                    )
+                )
         valid, bad = split_readings(
             readings, now=datetime.fromtimestamp(now, UTC), max_future_s=self.max_future_s
         )

@@ -62,6 +62,7 @@ class Stored:
     roots: list[str]
     batch_sizes: int
     proofs: set[str]
+    dead_letters: int
 
 
 def stored(data_dir: Path) -> Stored:
@@ -77,6 +78,7 @@ def stored(data_dir: Path) -> Stored:
             readings={r[0]: r[1] for r in rows("SELECT reading_id, flag FROM readings")},
             roots=[r[0] for r in rows("SELECT root FROM anchors ORDER BY rowid")],
             batch_sizes=sum(int(r[0]) for r in rows("SELECT size FROM anchors")),
+            dead_letters=rows("SELECT count(*) FROM dead_letters")[0][0],
             # every anchored record id, from each batch's packed ids (32 characters each)
             proofs={
                 bytes(packed[i : i + 32]).decode()

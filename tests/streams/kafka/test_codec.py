@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from cargotrail.errors import ValidationError
-from cargotrail.kafka.codec import VERSION_HEADER, VERSION_HEADERS, Tick, decode_input, decode_output, encode
+from cargotrail.kafka.codec import (
+    VERSION_HEADER,
+    VERSION_HEADERS,
+    Readings,
+    Tick,
+    decode_input,
+    decode_input_salvaging,
+    decode_output,
+    encode,
+)
 from tests.conftest import reading
 
 
@@ -30,3 +40,29 @@ def test_a_record_without_version_header_is_refused():
 def test_garbage_names_where_it_was_found():
     with pytest.raises(ValidationError, match="t/1@42"):
         decode_input(b"{not json", VERSION_HEADERS, "t/1@42")
+
+
+def test_a_batch_of_readings_round_trips_in_order():
+    batch = Readings(readings=[reading(seq=i) for i in range(3)])
+    assert decode_input(encode(batch), VERSION_HEADERS) == batch
+
+
+def test_a_bad_reading_in_a_batch_is_refused_alone_naming_its_field_and_index():
+    good = [msgspec.to_builtins(reading(seq=i)) for i in range(3)]
+    good[1]["lat"] = "north"
+    value = msgspec.json.encode({"type": "readings", "readings": good})
+    record, errors = decode_input_salvaging(value, VERSION_HEADERS, "t/2@9")
+    assert record == Readings(readings=[reading(seq=0), reading(seq=2)])
+    assert [(e.record, e.field) for e in errors] == [("t/2@9#1", "lat")]
+
+
+def test_salvaging_never_guesses_across_schema_versions():
+    record, errors = decode_input_salvaging(encode(Readings(readings=[reading()])), [(VERSION_HEADER, b"99")])
+    assert record is None
+    assert [e.field for e in errors] == [VERSION_HEADER]
+
+
+def test_a_record_that_is_no_batch_is_refused_whole():
+    record, errors = decode_input_salvaging(b"{not json", VERSION_HEADERS, "t/1@42")
+    assert record is None
+    assert [e.record for e in errors] == ["t/1@42"]
