@@ -56,7 +56,7 @@ unit: install
 # Lint first (fast), then start the real servers, then every test.
 test: lint services-up unit
 
-bench: install
+bench: install quix-venv
 	@for b in bench/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

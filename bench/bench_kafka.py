@@ -15,8 +15,8 @@ every output record.
     touched container's geofence state in Quix State (RocksDB + changelog), as (b) keeps its
     zones table; "quix-plain" is the same without state, for reference. Quix Streams pins
     confluent-kafka < 2.13 and cargotrail needs >= 2.16, so it runs in its own interpreter:
-    CARGOTRAIL_QUIX_PYTHON (default ~/.cache/cargotrail-quix-venv/bin/python), a virtualenv
-    made with ``python -m venv ... && pip install -e . quixstreams``.
+    CARGOTRAIL_QUIX_PYTHON (default ~/.cache/cargotrail/quix-venv/bin/python), the virtualenv
+    ``make quix-venv`` builds (deploy/quix.mk; ``make bench`` does it).
 
 Throughput (reorder lateness 0, so that every reading is released) is the rate
 at which output records appear, from the first one (group joins not counted).
@@ -60,8 +60,9 @@ from streams.runtimes.kafka.partition import PartitionJob
 
 BOOT = os.environ.get("CARGOTRAIL_TEST_KAFKA", "127.0.0.1:19092")
 QUIX_PYTHON = os.environ.get(
-    "CARGOTRAIL_QUIX_PYTHON", str(Path.home() / ".cache/cargotrail-quix-venv/bin/python")
-)
+    "CARGOTRAIL_QUIX_PYTHON", str(Path.home() / ".cache/cargotrail/quix-venv/bin/python")
+)  # `make quix-venv` builds it (deploy/quix.mk)
+ROOT = Path(__file__).resolve().parents[1]
 CONTAINERS, PARTS, RATE = 10_000, 4, 5_000
 CHUNK = Settings().batch_size  # readings per micro-batch at most, as in the worker
 
@@ -204,7 +205,9 @@ def contender(name: str, readings: list[Reading], zones_doc: dict[str, Any]) -> 
             else:
                 mode = "state" if name == "quix" else "plain"
                 argv = [QUIX_PYTHON, __file__, "--quix-leg", ns.prefix, str(zones_file), mode]
-            proc = subprocess.Popen(argv)
+            # The Quix interpreter has cargotrail's dependencies, not cargotrail: this checkout is.
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+            proc = subprocess.Popen(argv, env=env)
             stoppers.append(lambda: stop_process(proc))
         return rate_until(ns.outputs["records"], len(readings))
     finally:
@@ -335,8 +338,8 @@ def main() -> None:
     rates = {}
     for name in ("raw", "faust", "quix", "quix-plain"):
         if name.startswith("quix") and not Path(QUIX_PYTHON).exists():
-            print(f"  (quix) skipped: no interpreter at CARGOTRAIL_QUIX_PYTHON={QUIX_PYTHON}")
-            continue
+            missing = f"no Quix interpreter at CARGOTRAIL_QUIX_PYTHON={QUIX_PYTHON}"
+            raise SystemExit(f"{missing}: run `make quix-venv`")
         rates[name] = contender(name, readings, zones_doc)
         print(f"  ({name}) {rates[name]:>10,.0f} readings/s")
     print(f"  ratio faust/raw = {rates['faust'] / rates['raw']:.2f} (target >= 0.5)")
