@@ -215,6 +215,19 @@ class ZoneChange(msgspec.Struct, frozen=True, kw_only=True):
     note: str = ""
 
 
+class InboxEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of a durable inbox (``Repository.inbox_add``): ``seq`` orders entries as they were added.
+
+    ``mark`` says when the entry is done (``inbox_done``); ``body`` is opaque to the store (its writer's
+    encoding).
+    """
+
+    seq: int
+    box: str
+    mark: float
+    body: bytes
+
+
 def nearest_rank(sorted_values: Sequence[float], p: float) -> float:
     """The nearest-rank ``p`` percentile of ascending ``sorted_values`` (SQL ``percentile_disc``)."""
     return sorted_values[max(0, math.ceil(p * len(sorted_values)) - 1)]
@@ -272,6 +285,25 @@ class Repository(Protocol):
     def write_anchor(self, receipt: AnchorReceipt, proofs: Sequence[Proof]) -> None: ...
     def put_meta(self, key: str, value: bytes) -> None: ...
     def get_meta(self, key: str) -> bytes | None: ...
+
+    def inbox_add(self, box: str, mark: float, body: bytes) -> None:
+        """Keep ``body`` in inbox ``box`` until ``inbox_done(box, upto)`` reaches its ``mark``.
+
+        A runtime writes it in the unit of work that acknowledges or stores what it holds, so a crash
+        cannot lose it; boxes (a runtime's readings, a stream's unanchored records) are independent.
+        """
+        ...
+
+    def inbox_done(self, box: str, upto: float) -> int:
+        """Drop the entries of ``box`` whose ``mark <= upto``; how many."""
+        ...
+
+    def inbox(self, box: str, *, after: int = 0, limit: int = 1000) -> list[InboxEntry]:
+        """Up to ``limit`` entries ``box`` still keeps with ``seq > after``, oldest first (page on by seq).
+
+        What a restarted runtime takes up again.
+        """
+        ...
 
     def latest_positions(self) -> list[Position]: ...
     def track(self, container_id: str, start: float, end: float, max_points: int = 2000) -> list[Reading]: ...

@@ -243,3 +243,9 @@ class BufferedStore(ReadThrough):
 
     def put_meta(self, key: str, value: bytes) -> None:
         self._do(lambda s: s.put_meta(key, value), None)
+
+    def inbox_add(self, box: str, mark: float, body: bytes) -> None:
+        self._do(lambda s: s.inbox_add(box, mark, body), None)
+
+    def inbox_done(self, box: str, upto: float) -> int:
+        return int(self._do(lambda s: s.inbox_done(box, upto), 0))

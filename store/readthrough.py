@@ -12,6 +12,7 @@ from store.base import (
     Change,
     DeadLetter,
     DwellStats,
+    InboxEntry,
     Position,
     Repository,
     StoredRecord,
@@ -30,6 +31,9 @@ class ReadThrough:
 
     def get_meta(self, key: str) -> bytes | None:
         return self.inner.get_meta(key)
+
+    def inbox(self, box: str, *, after: int = 0, limit: int = 1000) -> list[InboxEntry]:
+        return self.inner.inbox(box, after=after, limit=limit)
 
     def change_head(self) -> str:
         return self.inner.change_head()

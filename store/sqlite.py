@@ -41,6 +41,7 @@ from store.base import (
     TriageEntry,
 )
 from store.sqlite_changes import SqliteChanges
+from store.sqlite_inbox import SqliteInbox
 from store.sqlite_zones import SqliteZones
 
 _enc = msgspec.json.Encoder()
@@ -59,7 +60,7 @@ def migrations() -> list[tuple[int, str]]:
     return [(int(name.split("_", 1)[0]), (folder / name).read_text()) for name in found]
 
 
-class SqliteStore(SqliteChanges, SqliteZones):
+class SqliteStore(SqliteChanges, SqliteZones, SqliteInbox):
     def __init__(self, path: Path | str, *, timeout_s: float = 30.0):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,7 @@ class EmbeddedSink:
             max_future_s=settings.max_future_s,
             now=clock,
             anchoring=ledger_anchoring(settings, self.store),
+            inbox=True,  # what the gateway acknowledged survives a crash (streams.runtimes.embedded)
         )
         self._closed = False
 
@@ -66,7 +67,8 @@ class EmbeddedSink:
         """Nothing to wait for: every call committed its own unit of work (or raised).
 
         Readings still in the runtime's reorder buffer are the runtime's to keep: flushing them
-        early would make every later reading of their window late.
+        early would make every later reading of their window late. They are in the store's inbox
+        already, which a restarted runtime replays.
         """
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from store.base import Position
 from store.postgres.changes import Changes
 from store.postgres.connect import Connected
 from store.postgres.errors import boundary
+from store.postgres.inbox import Inbox
 from store.postgres.layout import PARTITIONED, TimescalePolicy, month_partition_sql, months
 from store.postgres.migrate import migrate
 from store.postgres.writes import PARTITIONS_LOCK, Writes
@@ -22,7 +23,7 @@ def is_postgres_url(url: str) -> bool:
     return url.startswith(("postgresql://", "postgres://"))
 
 
-class PostgresStore(Changes, Zones, Writes):
+class PostgresStore(Changes, Zones, Inbox, Writes):
     """The Repository on PostgreSQL 15+ with PostGIS; see ``store.base.Repository`` for the contract.
 
     On open: connect (``StoreUnavailable`` if the server cannot be reached in

@@ -9,11 +9,22 @@ running processors: every ``zone_check_s`` of wall time at most, the newest entr
 store's zone log is compared with the last one seen (one indexed read); when it changed, the
 store's zones replace the processors' (``Processors.replace_zones``) and what the swap reports
 is stored and anchored like any micro-batch's output.
+
+Nothing acknowledged is lost, and a restart changes no output (``inbox=True``): every step that
+changes the processors' state (a micro-batch's valid readings and plans, a zone swap, the end of
+input) is kept in the store's inbox (``streams.runtimes.inbox``), in the unit of work that stores
+that step's outputs, so a micro-batch is durable when ``ingest`` returns (where transports
+acknowledge) though the reorder buffer still holds its readings. At start the inbox is replayed
+through the processors with its outputs discarded (they were stored then): the state is the one
+the last run had, held readings included, and the next outputs are those of an uninterrupted run.
+Why replay rather than snapshots: the processors keep state the contract types do not cover (as
+in the Kafka runtime's ``replay``); the cost is the replay at start, linear in the inbox.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,11 +36,15 @@ from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, Reading, Record, RfidRead, VoyagePlan
 from cargotrail.contract.validate import Rejection, check_rfid, split_readings
 from cargotrail.errors import StoreError, ValidationError
+from geofence.zones import Zone
 from store.base import ReadingFlag, Repository, ZoneChange
 from store.buffered import BufferedStore
 from streams.processors.pipeline import Processors, StageResult
+from streams.runtimes.inbox import INBOX, Batch, Zones, batch_entry, decode_step, flush_entry, zones_entry
 
 log = logging.getLogger("cargotrail.embedded")
+
+REPLAY_PAGE = 500  # inbox entries read at a time at start
 
 
 class Anchoring(Protocol):
@@ -37,6 +52,9 @@ class Anchoring(Protocol):
 
     def add(self, records: Sequence[Record], now: float, ids: Sequence[str | None] | None = None) -> int: ...
     def flush(self, now: float) -> int: ...
+    def resume(self, now: float) -> int:
+        """Keep the open batch durable from now on; anchor what a crash left in it (how many records)."""
+        ...
 
 
 @dataclass
@@ -52,6 +70,7 @@ class RunCounters:
     alerts: Counter[str] = field(default_factory=Counter)
     anchored_batches: int = 0
     zone_swaps: int = 0
+    replayed: int = 0  # readings replayed from the inbox at start (their outputs were stored before)
     process_s: float = 0.0
 
 
@@ -64,6 +83,8 @@ class EmbeddedRuntime:
     unavailable, micro-batches are buffered and retried, the outage is logged
     and listed in ``store.outages``, and ``finish`` writes what is left. ``zone_check_s``: how
     often (wall time, ``wall`` clock) the store's zone log is checked for edits; None: never.
+    ``inbox``: keep every input step in the store's inbox and replay it at start (module docstring);
+    off where a crash may lose input (a simulation is run again instead).
     """
 
     def __init__(
@@ -76,6 +97,7 @@ class EmbeddedRuntime:
         anchoring: Anchoring | None = None,
         zone_check_s: float | None = 5.0,
         wall: Callable[[], float] = time.monotonic,
+        inbox: bool = False,
     ):
         self.processors = processors
         self.store = store if isinstance(store, BufferedStore) else BufferedStore(store)
@@ -94,6 +116,11 @@ class EmbeddedRuntime:
                 self._zone_head = self._newest_zone_change()
             except StoreError as exc:  # the first check swaps the store's zones in, if any
                 log.warning("zone log unreadable at start, the store did not answer: %s", exc)
+        self.inbox = inbox
+        if inbox:
+            if anchoring is not None:  # first: what a crash left unanchored goes before anything new
+                anchoring.resume(now())
+            self._replay()
 
     def ingest(
         self,
@@ -121,6 +148,8 @@ class EmbeddedRuntime:
         self.processors.add_plans(plans)
         result = self.processors.process(valid, source_time)
         with self.store.unit_of_work():  # one commit per micro-batch
+            if self.inbox and (valid or plans or source_time is not None):
+                self.store.inbox_add(INBOX, 0.0, batch_entry(valid, plans, source_time))
             if plans:
                 self.store.write_plans(plans, now)
             if rejections:
@@ -136,6 +165,8 @@ class EmbeddedRuntime:
         now = self.now()
         result = self.processors.flush()
         with self.store.unit_of_work():
+            if self.inbox:
+                self.store.inbox_add(INBOX, 0.0, flush_entry())
             self._sink(result, [], now)
             if self.anchoring is not None:
                 self.counters.anchored_batches += self.anchoring.flush(now)
@@ -162,6 +193,8 @@ class EmbeddedRuntime:
         self._zone_head = head
         result = self.processors.replace_zones(zones)
         with self.store.unit_of_work():
+            if self.inbox:
+                self.store.inbox_add(INBOX, 0.0, zones_entry(zones))
             self._sink(result, [], now)
         self.counters.zone_swaps += 1
         who = f" ({head.action.value} {head.zone_id} by {head.operator})" if head else ""
@@ -172,6 +205,68 @@ class EmbeddedRuntime:
             *counts,
         )
         return result
+
+    def _replay(self) -> None:
+        """Rebuild the processors' state from the inbox, then put the caller's zones in force.
+
+        The first entry is always the zones of the first start; when the zones in force at the end
+        of the replay are not the caller's (edited while stopped), the caller's are swapped in and
+        what the swap reports is stored, like a live swap.
+        """
+        wanted = list(self.processors.index.zones)
+        wanted_entry = zones_entry(wanted)
+        steps, last_zones = self._run_inbox(zones=True)
+        if steps:
+            log.info(
+                "inbox: state rebuilt from %d steps (%d readings, %d still held for reordering)",
+                steps,
+                self.counters.replayed,
+                len(self.processors.reorder),
+            )
+        if last_zones == wanted_entry:
+            return
+        swap = steps > 0
+        if swap and self.processors.reorder.watermark == -math.inf:
+            # Nothing released yet, so no zone state to carry over (and no watermark to swap at):
+            # the same input under the caller's zones from the start is the same state.
+            self.processors = self._fresh(wanted)
+            self.counters.replayed = 0
+            self._run_inbox(zones=False)
+            swap = False
+        now = self.now()
+        with self.store.unit_of_work():
+            self.store.inbox_add(INBOX, 0.0, wanted_entry)
+            if swap:
+                self._sink(self.processors.replace_zones(wanted), [], now)
+
+    def _run_inbox(self, *, zones: bool) -> tuple[int, bytes | None]:
+        """Feed every inbox step to the processors, outputs discarded; (steps, the last zones entry)."""
+        last_zones: bytes | None = None
+        after, steps = 0, 0
+        while page := self.store.inbox(INBOX, after=after, limit=REPLAY_PAGE):
+            for entry in page:
+                step = decode_step(entry)
+                if isinstance(step, Batch):
+                    self.processors.add_plans(step.plans)
+                    self.processors.process(step.readings, step.source_time)
+                    self.counters.replayed += len(step.readings)
+                elif isinstance(step, Zones):
+                    last_zones = entry.body
+                    if not zones:
+                        continue
+                    if steps == 0:  # the zones of the first start: nothing to swap from
+                        self.processors = self._fresh(step.zones())
+                    else:
+                        self.processors.replace_zones(step.zones())
+                else:
+                    self.processors.flush()
+                steps += 1
+            after = page[-1].seq
+        return steps, last_zones
+
+    def _fresh(self, zones: Sequence[Zone]) -> Processors:
+        p = self.processors
+        return Processors(zones, lateness_s=p.reorder.lateness_s, thresholds=p.plans.thresholds)
 
     def _newest_zone_change(self) -> ZoneChange | None:
         newest = self.store.zone_log(limit=1)
