@@ -215,7 +215,23 @@ class EmbeddedRuntime:
         """
         wanted = list(self.processors.index.zones)
         wanted_entry = zones_entry(wanted)
-        steps, last_zones = self._run_inbox(zones=True)
+        last_zones: bytes | None = None
+        early: list[Batch] = []  # the steps before the watermark moved (see _put_zones)
+        after, steps = 0, 0
+        while page := self.store.inbox(INBOX, after=after, limit=REPLAY_PAGE):
+            for entry in page:
+                step = decode_step(entry)
+                if isinstance(step, Batch):
+                    self._feed(step)
+                    if self.processors.reorder.watermark == -math.inf:
+                        early.append(step)
+                elif isinstance(step, Zones):
+                    last_zones = entry.body
+                    self._put_zones(step.zones(), early)
+                else:
+                    self.processors.flush()
+                steps += 1
+            after = page[-1].seq
         if steps:
             log.info(
                 "inbox: state rebuilt from %d steps (%d readings, %d still held for reordering)",
@@ -225,48 +241,32 @@ class EmbeddedRuntime:
             )
         if last_zones == wanted_entry:
             return
-        swap = steps > 0
-        if swap and self.processors.reorder.watermark == -math.inf:
-            # Nothing released yet, so no zone state to carry over (and no watermark to swap at):
-            # the same input under the caller's zones from the start is the same state.
-            self.processors = self._fresh(wanted)
-            self.counters.replayed = 0
-            self._run_inbox(zones=False)
-            swap = False
         now = self.now()
         with self.store.unit_of_work():
             self.store.inbox_add(INBOX, 0.0, wanted_entry)
-            if swap:
-                self._sink(self.processors.replace_zones(wanted), [], now)
+            result = self._put_zones(wanted, early)
+            if result is not None:
+                self._sink(result, [], now)
 
-    def _run_inbox(self, *, zones: bool) -> tuple[int, bytes | None]:
-        """Feed every inbox step to the processors, outputs discarded; (steps, the last zones entry)."""
-        last_zones: bytes | None = None
-        after, steps = 0, 0
-        while page := self.store.inbox(INBOX, after=after, limit=REPLAY_PAGE):
-            for entry in page:
-                step = decode_step(entry)
-                if isinstance(step, Batch):
-                    self.processors.add_plans(step.plans)
-                    self.processors.process(step.readings, step.source_time)
-                    self.counters.replayed += len(step.readings)
-                elif isinstance(step, Zones):
-                    last_zones = entry.body
-                    if not zones:
-                        continue
-                    if steps == 0:  # the zones of the first start: nothing to swap from
-                        self.processors = self._fresh(step.zones())
-                    else:
-                        self.processors.replace_zones(step.zones())
-                else:
-                    self.processors.flush()
-                steps += 1
-            after = page[-1].seq
-        return steps, last_zones
+    def _feed(self, step: Batch) -> None:
+        self.processors.add_plans(step.plans)
+        self.processors.process(step.readings, step.source_time)
+        self.counters.replayed += len(step.readings)
 
-    def _fresh(self, zones: Sequence[Zone]) -> Processors:
+    def _put_zones(self, zones: Sequence[Zone], early: Sequence[Batch]) -> StageResult | None:
+        """Swap ``zones`` in as a live swap did; what the swap reports (None: nothing to swap from).
+
+        Before the watermark first moves no container has zone state (and there is no time to swap
+        at): the same steps under ``zones`` from the start give the same state.
+        """
+        if self.processors.reorder.watermark > -math.inf:
+            return self.processors.replace_zones(zones)
         p = self.processors
-        return Processors(zones, lateness_s=p.reorder.lateness_s, thresholds=p.plans.thresholds)
+        self.processors = Processors(zones, lateness_s=p.reorder.lateness_s, thresholds=p.plans.thresholds)
+        for step in early:
+            self._feed(step)
+        self.counters.replayed -= sum(len(step.readings) for step in early)
+        return None
 
     def _newest_zone_change(self) -> ZoneChange | None:
         newest = self.store.zone_log(limit=1)

@@ -38,7 +38,7 @@ def sim() -> tuple[list[SimBatch], list[Zone]]:
 class Run:
     """One runtime over the store and the local ledger of ``data_dir``."""
 
-    def __init__(self, data_dir: Path, zones: list[Zone]) -> None:
+    def __init__(self, data_dir: Path, zones: list[Zone], *, zone_check_s: float | None = None) -> None:
         settings = dataclasses.replace(
             Settings(), data_dir=data_dir, anchor_batch_records=97, anchor_batch_seconds=1e12
         )
@@ -49,7 +49,7 @@ class Run:
             max_future_s=1e12,
             now=lambda: NOW,
             anchoring=ledger_anchoring(settings, self.store),
-            zone_check_s=None,
+            zone_check_s=zone_check_s,
             inbox=True,
         )
 
@@ -121,3 +121,40 @@ def test_the_inbox_holds_one_entry_per_step(sim, tmp_path):
     entries = run.store.inbox(INBOX)
     run.crash()
     assert len(entries) == 1 + 4  # the zones of the first start, then one per micro-batch
+
+
+def test_zones_edited_while_stopped_are_swapped_in_as_a_live_edit_would_be(sim, uninterrupted, tmp_path):
+    batches, zones = sim
+    edited = zones[1:]  # an admin deleted a zone
+    live = Run(tmp_path / "live", zones, zone_check_s=0.0)  # checks the zone log before every batch
+    live.feed(batches[:6])
+    live.store.save_zones(edited, "Ada")
+    live.feed(batches[6:])
+    expected = live.finish()
+    assert expected != uninterrupted  # the edit changed what was reported
+
+    run = Run(tmp_path / "crashed", zones)
+    run.feed(batches[:6])
+    run.crash()
+    run = Run(tmp_path / "crashed", sorted(edited, key=lambda z: z.zone_id))  # as the store lists them
+    run.feed(batches[6:])
+    assert run.finish() == expected
+
+
+def test_zones_edited_before_any_reading_apply_from_the_start(sim, tmp_path):
+    batches, zones = sim
+    plans = [p for b in batches for p in b.plans]
+    edited = zones[1:]
+    expected_run = Run(tmp_path / "edited", edited)
+    expected_run.runtime.ingest([], plans=plans)
+    expected_run.feed([dataclasses.replace(b, plans=[]) for b in batches])
+    expected = expected_run.finish()
+
+    run = Run(tmp_path / "crashed", zones)
+    run.runtime.ingest([], plans=plans)  # plans only: the watermark has not moved
+    run.crash()
+    run = Run(tmp_path / "crashed", edited)
+    run.crash()  # twice: the second start replays the edit it logged
+    run = Run(tmp_path / "crashed", edited)
+    run.feed([dataclasses.replace(b, plans=[]) for b in batches])
+    assert run.finish() == expected
