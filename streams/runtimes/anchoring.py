@@ -105,7 +105,7 @@ class LedgerAnchoring:
         """
         box = inbox_box(self.stream)
         raw = self.store.get_meta(anchored_key(self.stream))
-        self._anchored = self._added = msgspec.json.decode(raw, type=int) if raw else 0
+        anchored = self._anchored = self._added = msgspec.json.decode(raw, type=int) if raw else 0
         self._durable = True
         again, after = 0, 0
         while page := self.store.inbox(box, after=after, limit=RESUME_PAGE):
@@ -115,7 +115,7 @@ class LedgerAnchoring:
                 except (msgspec.DecodeError, msgspec.ValidationError) as exc:
                     raise StoreCorrupt(f"inbox {box} entry {entry.seq} is unreadable: {exc}") from exc
                 end = int(entry.mark)
-                skip = max(0, self._anchored - (end - len(pending.records)))  # anchored before the crash
+                skip = max(0, anchored - (end - len(pending.records)))  # anchored before the crash
                 records, ids = pending.records[skip:], pending.ids[skip:]
                 self._added = max(self._added, end)
                 again += len(records)

@@ -9,14 +9,20 @@ close by count here), every stored record anchored exactly once.
 from __future__ import annotations
 
 import dataclasses
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from cargotrail.settings import Settings
 from cargotrail.wiring import ledger_anchoring
 from geofence.zones import Zone, zones_from_geojson
 from services.simulator import SimBatch, SimConfig, Simulator
+from store.base import Repository
+from store.postgres import PostgresStore
 from store.sqlite import SqliteStore
 from streams.processors.pipeline import Processors
 from streams.runtimes.embedded import EmbeddedRuntime
@@ -38,11 +44,18 @@ def sim() -> tuple[list[SimBatch], list[Zone]]:
 class Run:
     """One runtime over the store and the local ledger of ``data_dir``."""
 
-    def __init__(self, data_dir: Path, zones: list[Zone], *, zone_check_s: float | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        zones: list[Zone],
+        *,
+        zone_check_s: float | None = None,
+        store: Callable[[], Repository] | None = None,
+    ) -> None:
         settings = dataclasses.replace(
             Settings(), data_dir=data_dir, anchor_batch_records=97, anchor_batch_seconds=1e12
         )
-        self.store = SqliteStore(settings.sqlite_path)
+        self.store = store() if store is not None else SqliteStore(settings.sqlite_path)
         self.runtime = EmbeddedRuntime(
             Processors(zones, lateness_s=settings.lateness_s),
             self.store,
@@ -58,7 +71,7 @@ class Run:
             self.runtime.ingest(b.readings, b.rfid, b.plans, source_time=b.watermark.timestamp())
 
     def crash(self) -> None:
-        self.store.close()
+        self.store.close()  # without finish: the reorder buffer and the open anchor batch are dropped
 
     def finish(self) -> Outputs:
         self.runtime.finish()
@@ -158,3 +171,34 @@ def test_zones_edited_before_any_reading_apply_from_the_start(sim, tmp_path):
     run = Run(tmp_path / "crashed", edited)
     run.feed([dataclasses.replace(b, plans=[]) for b in batches])
     assert run.finish() == expected
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[Callable[[], Repository]]:
+    """Opens PostgresStores on a fresh schema of the test server (CARGOTRAIL_TEST_PG_URL), dropped after."""
+    url = os.environ.get(
+        "CARGOTRAIL_TEST_PG_URL", "postgresql://cargotrail:cargotrail@127.0.0.1:55432/cargotrail"
+    )
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        pytest.fail(
+            f"PostgreSQL at CARGOTRAIL_TEST_PG_URL is unreachable ({exc}): start it with `make pg-up`"
+        )
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield lambda: PostgresStore(url, schema=name)
+    with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+
+
+@pytest.mark.integration
+def test_a_crash_changes_no_output_on_postgresql(sim, uninterrupted, tmp_path, pg_schema):
+    batches, zones = sim
+    run = Run(tmp_path, zones, store=pg_schema)
+    run.feed(batches[:7])
+    run.crash()
+    run = Run(tmp_path, zones, store=pg_schema)
+    run.feed(batches[7:])
+    got = run.finish()
+    assert got == uninterrupted
+    assert anchored_once(got)
