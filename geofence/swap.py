@@ -51,7 +51,8 @@ class ZoneSwap(TrackedContainers):
             now_in.setdefault(c, []).append(z)  # ascending per container
         k.zset[:n], k.odd[:n], k.next_due[:n] = -1, False, np.inf
         events: list[GeofenceEvent] = []
-        when = datetime.fromtimestamp(t, UTC)
+        # No fix yet (t is -inf): nothing is tracked, so nothing is stamped.
+        when = datetime.fromtimestamp(t, UTC) if np.isfinite(t) else datetime.min.replace(tzinfo=UTC)
         zone_ids, limit, event = self._zone_ids, self._limit, self._event
         for c in sorted(set(now_in) | {c for c, inside in self._inside.items() if inside}):
             cur = now_in.get(c, [])
