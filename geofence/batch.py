@@ -119,7 +119,11 @@ def plan_batch(
     changed[in_batch] |= over[pk[in_batch]]
 
     before[cols.odd[kc] & from_state] = -1  # an odd container's row is not to be trusted
-    crossings, crossed = _crossings(index, ko, moves, rows[ko], before)
+    # Rows holding every zone of their fix: a zone missing from them surely holds that fix not.
+    before_full = np.zeros(len(ko), dtype=bool)
+    before_full[in_batch] = ~over[pk[in_batch]]
+    before_full[from_state] = ~cols.odd[kc[from_state]]
+    crossings, crossed = _crossings(index, ko, moves, rows[ko], before, ~over[ko] & before_full)
     group = np.cumsum(kfirst) - 1
     gstart = np.flatnonzero(kfirst)
     last = ko[np.append(gstart[1:], len(ko)) - 1] if gstart.size else ko
@@ -147,12 +151,15 @@ def _row_keys(rows: npt.NDArray[np.int32], nz: int) -> IntArray:
 
 
 def _crossings(
-    index: ZoneIndex, ko: IntArray, moves: Moves, cur: npt.NDArray[np.int32], before: npt.NDArray[np.int32]
-) -> tuple[dict[int, list[int]], BoolArray]:
+    index: ZoneIndex, ko: IntArray, moves: Moves, cur: npt.NDArray[np.int32], before: npt.NDArray[np.int32],
+    full: BoolArray,
+) -> tuple[dict[int, list[int]], BoolArray]:  # fmt: skip
     """Zones each segment from the predecessor passes through (ascending), and a flag per in-order fix.
 
     ``cur`` and ``before`` are, per in-order fix, rows of zones known to hold its two
-    ends (a subset of them is enough: they only spare exact tests). Still moves cross nothing.
+    ends (a subset of them is enough: they only spare exact tests); ``full`` says both rows
+    hold every zone of their end, so that a zone in neither holds neither end. Still moves
+    cross nothing.
     """
     crossed = np.zeros(len(ko), dtype=bool)
     moving = np.flatnonzero(~moves.still[moves.seg])
@@ -168,7 +175,7 @@ def _crossings(
     keys = segs * nz + zs
     drop = _member(_row_keys(cur[seg], nz), keys) | _member(_row_keys(before[seg], nz), keys)
     segs, zs = segs[~drop], zs[~drop]
-    hit = index.passes_through(zs, lon0[segs], lat0[segs], lon1[segs], lat1[segs])
+    hit = index.passes_through(zs, lon0[segs], lat0[segs], lon1[segs], lat1[segs], full[seg[segs]])
     out: dict[int, list[int]] = {}
     for i, z in zip(ko[seg[segs[hit]]].tolist(), zs[hit].tolist(), strict=True):
         out.setdefault(i, []).append(z)

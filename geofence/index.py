@@ -133,16 +133,25 @@ class ZoneIndex:
         return segs[hit], zs[hit]
 
     def passes_through(
-        self, zone_indices: IntArray, lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray
-    ) -> BoolArray:
+        self, zone_indices: IntArray, lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray,
+        outside: BoolArray | None = None,
+    ) -> BoolArray:  # fmt: skip
         """Element-wise: does segment k touch zone ``zone_indices[k]`` while it contains neither end?
 
         The cheap point tests run first, so LineStrings are built only for the pairs left.
+        ``outside`` marks pairs already known (from this index's point queries) to hold
+        neither end: they skip the point tests.
         """
         geoms = self._geoms[zone_indices]
-        left = np.flatnonzero(
-            ~shapely.intersects_xy(geoms, lon1, lat1) & ~shapely.intersects_xy(geoms, lon0, lat0)
-        )
+        if outside is None or not outside.all():
+            test = np.arange(len(geoms)) if outside is None else np.flatnonzero(~outside)
+            g, x0, y0, x1, y1 = geoms[test], lon0[test], lat0[test], lon1[test], lat1[test]
+            out_test = ~shapely.intersects_xy(g, x1, y1) & ~shapely.intersects_xy(g, x0, y0)
+            left_mask = np.ones(len(geoms), dtype=bool) if outside is None else outside.copy()
+            left_mask[test] = out_test
+            left = np.flatnonzero(left_mask)
+        else:
+            left = np.arange(len(geoms))
         out = np.zeros(len(geoms), dtype=bool)
         if left.size:
             lines = _lines(lon0[left], lat0[left], lon1[left], lat1[left])

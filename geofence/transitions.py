@@ -39,7 +39,7 @@ import numpy.typing as npt
 from cargotrail.contract.records import GeofenceEvent, GeofenceKind
 from geofence.batch import BatchPlan, IntArray, plan_batch
 from geofence.columns import ZONE_SET_WIDTH
-from geofence.events import Fix
+from geofence.events import Fix, Pending
 from geofence.index import ZoneIndex
 from geofence.moves import NEW
 from geofence.state import ContainerZones, Fixes, TrackerOutput
@@ -131,12 +131,12 @@ class ZoneTracker(ZoneSwap):
 
     def _per_fix(self, fixes: Fixes, codes: IntArray, plan: BatchPlan) -> list[GeofenceEvent]:
         """Pass 2, in batch order, over the fixes of containers that are not quiet."""
-        events: list[GeofenceEvent] = []
+        events: list[Pending] = []  # built at the end, all at once
         sf = plan.slow_fixes
         if not sf.size:
-            return events
+            return []
         offs, zl = plan.offs.tolist(), plan.hit_zone.tolist()
-        zone_ids, limited, crossings, event = self._zone_ids, self._limited, plan.crossings, self._event
+        zone_ids, limited, crossings = self._zone_ids, self._limited, plan.crossings
         sc = codes[sf]
         held, odd = self.cols.zset[sc].tolist(), self.cols.odd[sc].tolist()  # zones before, from state
         walked: dict[int, tuple[list[int], Fix]] = {}  # code -> (zones, fix) of its last fix so far
@@ -168,17 +168,17 @@ class ZoneTracker(ZoneSwap):
                     since = inside[zid]
                     fired.append(zid)
                     deadline = since + self._limit[zid]
-                    events.append(event(_DWELL, (*last[:3], deadline, *last[4:]), z, deadline - since))
+                    events.append((_DWELL, (*last[:3], deadline, *last[4:]), z, deadline - since, None))
             crossed = crossings.get(i)
             if cur != before or crossed is not None:
                 self._move(events, c, fix, before, cur, crossed or [])
             walked[c] = (cur, fix)
-        return events
+        return self._event.build(events)
 
-    def _move(self, events: list[GeofenceEvent], c: int, fix: Fix, before: list[int], cur: list[int],
+    def _move(self, events: list[Pending], c: int, fix: Fix, before: list[int], cur: list[int],
               crossed: list[int]) -> None:  # fmt: skip
         """Exit zones left, report zones crossed, enter zones entered (each in index order)."""
-        t, zone_ids, event = fix[3], self._zone_ids, self._event
+        t, zone_ids = fix[3], self._zone_ids
         when = datetime.fromtimestamp(t, UTC)  # shared by every event of this fix
         inside = self._inside.setdefault(c, {})
         for z in before:
@@ -188,14 +188,14 @@ class ZoneTracker(ZoneSwap):
                 fired = self._fired.get(c)
                 if fired and zid in fired:
                     fired.remove(zid)
-                events.append(event(_EXIT, fix, z, t - since, when))
+                events.append((_EXIT, fix, z, t - since, when))
         if crossed:
-            events.extend(event(_CROSSED, fix, z, None, when) for z in crossed)
+            events.extend((_CROSSED, fix, z, None, when) for z in crossed)
         for z in cur:
             if z not in before:
                 zid = zone_ids[z]
                 inside[zid] = t
-                events.append(event(_ENTER, fix, z, None, when))
+                events.append((_ENTER, fix, z, None, when))
                 if self._limited[z]:
                     heapq.heappush(self._deadlines, (t + self._limit[zid], fix[0], zid, t))
 

@@ -7,6 +7,9 @@
  * for lists of exact str and exact int (int64). Anything else (str subclasses, bools, ints
  * beyond 64 bits, other sequences) raises `Unsupported` before any work, and the Python side
  * takes the reference for that batch, so results never depend on which path ran.
+ * text_ids(texts) returns exactly [sha256(t.encode()).hexdigest()[:32] for t in texts] for a list
+ * of exact str (e.g. the geofence tracker's event ids, whose texts Python spells out), under the
+ * same Unsupported rule; text_ids_py is its reference.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -73,6 +76,63 @@ static int one_id(EVP_MD_CTX *ctx, const char *dev, Py_ssize_t dev_len, long lon
     return 1;
 }
 
+/* The first ID_CHARS hex characters of SHA-256(`data`) into `out`; 0 on an OpenSSL failure. */
+static int text_id(EVP_MD_CTX *ctx, const char *data, Py_ssize_t len, Py_UCS1 *out) {
+    static const char hex[] = "0123456789abcdef";
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    if (!(EVP_DigestInit_ex2(ctx, sha256_md, NULL) && EVP_DigestUpdate(ctx, data, (size_t)len) &&
+          EVP_DigestFinal_ex(ctx, digest, NULL)))
+        return 0;
+    for (int k = 0; k < ID_CHARS / 2; k++) {
+        out[2 * k] = (Py_UCS1)hex[digest[k] >> 4];
+        out[2 * k + 1] = (Py_UCS1)hex[digest[k] & 15];
+    }
+    return 1;
+}
+
+PyDoc_STRVAR(text_ids_doc,
+             "text_ids(texts: list[str], /) -> list[str]\n\n"
+             "sha256(t.encode()).hexdigest()[:32] of each text.");
+
+static PyObject *text_ids(PyObject *self, PyObject *texts) {
+    if (!PyList_CheckExact(texts)) {
+        unsupported("expected a list");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!PyUnicode_CheckExact(PyList_GET_ITEM(texts, i))) {
+            unsupported("texts must be str");
+            return NULL;
+        }
+    PyObject *result = PyList_New(n);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!result || !ctx) {
+        Py_XDECREF(result);
+        EVP_MD_CTX_free(ctx);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t len;
+        /* UTF-8 as str.encode() gives it; raises (as encode does) on lone surrogates. */
+        const char *data = PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(texts, i), &len);
+        PyObject *id = data ? PyUnicode_New(ID_CHARS, 127) : NULL;
+        if (!id) goto fail;
+        if (!text_id(ctx, data, len, PyUnicode_1BYTE_DATA(id))) {
+            Py_DECREF(id);
+            PyErr_SetString(PyExc_RuntimeError, "OpenSSL SHA-256 failed");
+            goto fail;
+        }
+        PyList_SET_ITEM(result, i, id);
+    }
+    EVP_MD_CTX_free(ctx);
+    return result;
+fail:
+    EVP_MD_CTX_free(ctx);
+    Py_DECREF(result); /* slots not yet set are NULL, which list dealloc skips */
+    return NULL;
+}
+
 PyDoc_STRVAR(reading_ids_doc,
              "reading_ids(devices: list[str], seqs: list[int], /) -> list[str]\n\n"
              "cargotrail.contract.ids.reading_id of each (device, seq) pair.");
@@ -131,13 +191,14 @@ fail:
 
 static PyMethodDef methods[] = {
     {"reading_ids", (PyCFunction)(void (*)(void))reading_ids, METH_FASTCALL, reading_ids_doc},
+    {"text_ids", (PyCFunction)text_ids, METH_O, text_ids_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "cargotrail.contract._ids",
-    .m_doc = "Native batch of deterministic reading ids on OpenSSL SHA-256 (see cargotrail/contract/ids.py).",
+    .m_doc = "Native batches of deterministic ids on OpenSSL SHA-256 (see cargotrail/contract/ids.py).",
     .m_size = -1, /* single-phase: the module keeps no per-interpreter state */
     .m_methods = methods,
 };

@@ -3,9 +3,9 @@
 A replay after a crash produces the same ids, so every sink can be idempotent
 (upsert by id). Ids are 32 hex characters (128 bits of SHA-256).
 
-Native switch: ``reading_ids`` (a micro-batch at once) runs in C when the
-optional accelerator ``cargotrail.contract._ids`` was built (``setup.py``);
-``reading_ids_py`` stays the reference and tests hold the two equal.
+Native switch: ``reading_ids`` and ``text_ids`` (a micro-batch at once) run in C
+when the optional accelerator ``cargotrail.contract._ids`` was built (``setup.py``);
+``reading_ids_py`` and ``text_ids_py`` stay the references and tests hold each pair equal.
 """
 
 from __future__ import annotations
@@ -54,6 +54,22 @@ def reading_ids_py(device_ids: Sequence[str], seqs: Sequence[int]) -> list[str]:
     sha = hashlib.sha256
     pairs = zip(device_ids, seqs, strict=True)
     return [sha(f"reading\x1f{d}\x1f{s}".encode()).hexdigest()[:32] for d, s in pairs]
+
+
+def text_ids(texts: list[str]) -> list[str]:
+    """The id of each already spelled-out text (``text_ids_py``), one native call when ``NATIVE``."""
+    if _native is not None:
+        try:
+            return _native.text_ids(texts)
+        except _native.Unsupported:  # e.g. a str subclass: the reference decides
+            pass
+    return text_ids_py(texts)
+
+
+def text_ids_py(texts: Sequence[str]) -> list[str]:
+    """``sha256(t.encode()).hexdigest()[:32]`` of each text: the reference (what ``_digest`` hashes)."""
+    sha = hashlib.sha256
+    return [sha(t.encode()).hexdigest()[:32] for t in texts]
 
 
 def rfid_id(reader_id: str, tag_epc: str, ts: datetime) -> str:

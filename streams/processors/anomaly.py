@@ -66,6 +66,13 @@ class AnomalyProcessor:
         self.cols = Columns()
         self.episodes: dict[str, ContainerState] = {}  # only containers that ever took the slow path
         self.force_slow_path = False  # tests hold the fast path to the reference
+        self._grouped: tuple[Ints, _Groups] | None = None  # the last batch's codes and their groups
+
+    def _groups(self, codes: Ints) -> _Groups:
+        """``_Groups(codes)``, reused while the passes of one batch ask for the same codes array."""
+        if self._grouped is None or self._grouped[0] is not codes:
+            self._grouped = (codes, _Groups(codes))
+        return self._grouped[1]
 
     # -- state ------------------------------------------------------------------
     def _load(self, c: int) -> ContainerState:
@@ -102,7 +109,7 @@ class AnomalyProcessor:
             return accepted, alerts
         self.cols.ensure(len(self.plans))
         ts, lon, lat = b.ts, b.lon, b.lat
-        g, k = _Groups(b.codes), self.cols
+        g, k = self._groups(b.codes), self.cols
         o = g.order
         p_ts, p_lon, p_lat = (
             g.previous(ts, k.last_ts),
@@ -136,8 +143,9 @@ class AnomalyProcessor:
         alerts: list[Alert] = []
         if not len(rows):
             return alerts
-        codes = b.codes[rows]
-        g, k, pb = _Groups(codes), self.cols, self.plans
+        every = len(rows) == len(b) and np.array_equal(rows, np.arange(len(b)))  # the usual case
+        codes = b.codes if every else b.codes[rows]
+        g, k, pb = self._groups(codes), self.cols, self.plans
         o, gc = g.order, g.codes
         ro = rows[o]  # batch index of each fix, grouped by container
         ts, lon, lat = b.ts[rows], b.lon[rows], b.lat[rows]
@@ -215,7 +223,7 @@ class AnomalyProcessor:
         if not len(b):
             return alerts
         self.cols.ensure(len(self.plans))
-        g, k = _Groups(b.codes), self.cols
+        g, k = self._groups(b.codes), self.cols
         o = g.order
         t = b.ts[o]
         gaps = t - g.previous(b.ts, k.seen_ts) > self.plans.signal_limit_s[g.codes]
