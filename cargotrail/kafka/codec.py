@@ -29,7 +29,6 @@ from cargotrail.contract.records import (
     SCHEMA_VERSION,
     Alert,
     GeofenceEvent,
-    Proof,
     Reading,
     RfidRead,
     VoyagePlan,
@@ -37,6 +36,10 @@ from cargotrail.contract.records import (
 from cargotrail.contract.validate import Rejection
 from cargotrail.errors import ValidationError
 from ledger.core.batch import BatchHeader
+from ledger.core.merkle import tree_levels
+from ledger.core.proofs import BatchProofs
+
+LEAF_BYTES = 32  # a SHA-256 leaf hash
 
 VERSION_HEADER = "schema-version"
 FLAG_HEADER = "flag"  # on stored readings: store.base.ReadingFlag value
@@ -68,11 +71,41 @@ class _RawReadings(msgspec.Struct, frozen=True, kw_only=True, tag="readings", ta
     readings: list[msgspec.Raw]
 
 
-class AnchorBatch(msgspec.Struct, frozen=True, kw_only=True, tag="anchor-batch", tag_field="type"):
-    """A closed Merkle batch from a worker, for the single ledger writer (the sink)."""
+class AnchorBatch(msgspec.Struct, frozen=True, kw_only=True, tag="anchor-leaves", tag_field="type"):
+    """A closed Merkle batch from a worker, for the single ledger writer (the sink).
+
+    Its leaves, not its proofs: the proofs of a 10,000-record batch weigh ~11 MB (every path
+    repeats tree nodes), the leaves 0.3 MB, and the sink rebuilds the tree from them in
+    milliseconds (``batch_proofs``), checking it against the header's root. The tag changed
+    with the shape, so a message of the former shape is refused, not misread.
+    """
 
     header: BatchHeader
-    proofs: list[Proof]
+    record_ids: list[str]
+    leaves: bytes  # the leaf hashes, 32 bytes each, in record order (base64 in JSON)
+
+    @classmethod
+    def of(cls, header: BatchHeader, proofs: BatchProofs) -> AnchorBatch:
+        return cls(header=header, record_ids=list(proofs.record_ids), leaves=b"".join(proofs.leaves))
+
+    def batch_proofs(self, where: str = "") -> BatchProofs:
+        """The batch's proofs (built lazily); ``ValidationError`` when the leaves do not make the root."""
+        h, raw = self.header, self.leaves
+        if len(raw) != LEAF_BYTES * h.size or len(self.record_ids) != h.size:
+            raise ValidationError(
+                f"batch {h.batch_id} of {h.size} records carries {len(raw)} leaf bytes and "
+                f"{len(self.record_ids)} record ids",
+                field="leaves",
+                record=where or h.batch_id,
+            )
+        levels = tree_levels([raw[i : i + LEAF_BYTES] for i in range(0, len(raw), LEAF_BYTES)])
+        if levels[-1][0].hex() != h.root:
+            raise ValidationError(
+                f"batch {h.batch_id}: its leaves do not make its root",
+                field="leaves",
+                record=where or h.batch_id,
+            )
+        return BatchProofs(h.batch_id, self.record_ids, levels)
 
 
 class PartitionDone(msgspec.Struct, frozen=True, kw_only=True, tag="done", tag_field="type"):

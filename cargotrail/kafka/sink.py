@@ -37,6 +37,7 @@ from ledger.base import Ledger
 from store.base import ReadingFlag, Repository
 
 COMMIT_TIMEOUT_S = 60.0
+CHUNK = 5000  # messages per store transaction, at most
 _COORDINATOR_MOVING = {
     RdKafkaError._WAIT_COORD,
     RdKafkaError._TIMED_OUT,
@@ -84,7 +85,13 @@ class Sink:
 
     def poll_once(self, timeout_s: float = 0.5) -> int:
         """Consume and store one chunk; return how many messages it held."""
-        msgs = [m for m in self._c.consume(num_messages=5000, timeout=timeout_s) if m.error() is None]
+        # Wait for the first message only, then take what is already fetched: consume(5000, t)
+        # would hold alerts back until 5,000 messages came or t ran out. The chunk grows by itself
+        # while the store is busy, so commits stay few under load.
+        got = self._c.consume(num_messages=1, timeout=timeout_s)
+        if got:
+            got += self._c.consume(num_messages=CHUNK - 1, timeout=0)
+        msgs = [m for m in got if m.error() is None]
         if msgs:
             with self.store.unit_of_work():
                 alerts = self._write(msgs)
@@ -118,7 +125,7 @@ class Sink:
         rfid: list[RfidRead] = []
         events: list[GeofenceEvent] = []
         alerts: list[Alert] = []
-        anchors: list[AnchorBatch] = []
+        anchors: list[tuple[AnchorBatch, str]] = []
         for m in msgs:
             rec = decode_output(m.value() or b"", m.headers(), f"{m.topic()}/{m.partition()}@{m.offset()}")
             if isinstance(rec, Reading):
@@ -134,7 +141,7 @@ class Sink:
             elif isinstance(rec, DeadLetter):
                 self._dead_letter(rec.rejection, rec.ts)
             elif isinstance(rec, AnchorBatch):
-                anchors.append(rec)
+                anchors.append((rec, f"{m.topic()}/{m.partition()}@{m.offset()}"))
             elif isinstance(rec, PartitionDone):
                 self.counters.done.add(rec.partition)
         for flag, rs in by_flag.items():
@@ -145,8 +152,9 @@ class Sink:
         self.store.write_rfid(rfid)
         self.store.write_events(events)
         self.store.write_alerts(alerts)
-        for batch in anchors:  # after the records they cover (same chunk or an earlier one)
-            self.store.write_anchor(self.ledger.anchor(batch.header), batch.proofs)
+        for batch, where in anchors:  # after the records they cover (same chunk or an earlier one)
+            proofs = batch.batch_proofs(where)  # checked before the ledger sees the header
+            self.store.write_anchor(self.ledger.anchor(batch.header), proofs)
         self.counters.records += len(msgs)
         self.counters.anchored_batches += len(anchors)
         return alerts

@@ -27,7 +27,6 @@ from datetime import datetime
 
 import msgspec
 
-from cargotrail.contract.records import Proof
 from ledger.core.batch import GENESIS_ROOT, BatchHeader, batch_id
 from ledger.core.leaves import record_leaves
 from ledger.core.merkle import tree_levels
@@ -46,7 +45,7 @@ class ClosedBatch(msgspec.Struct, frozen=True, kw_only=True):
     """A closed batch: its header, one proof per record (record order), the position after it."""
 
     header: BatchHeader
-    proofs: Sequence[Proof]  # a BatchProofs: built lazily, see ledger.core.proofs
+    proofs: BatchProofs  # built lazily, see ledger.core.proofs
     position: BatcherPosition
 
 
@@ -64,8 +63,11 @@ class AnchoringBatcher:
         self.max_records = max_records
         self.max_seconds = max_seconds
         self._position = position or BatcherPosition(stream=stream)
-        self._pending: list[Anchorable] = []
-        self._ids: list[str | None] = []  # record ids the caller already knew (None: compute)
+        # The open batch: its records' timestamps, ids and leaves, hashed as they enter so that
+        # closing a batch costs only the tree (a close used to stall a worker for the whole batch).
+        self._stamps: list[datetime] = []
+        self._ids: list[str] = []
+        self._leaves: list[bytes] = []
         self._opened: float | None = None
 
     @property
@@ -76,7 +78,7 @@ class AnchoringBatcher:
     @property
     def pending(self) -> int:
         """How many records wait in the open batch."""
-        return len(self._pending)
+        return len(self._leaves)
 
     def add(
         self, records: Sequence[Anchorable], now: float | None = None, ids: Sequence[str | None] | None = None
@@ -86,60 +88,70 @@ class AnchoringBatcher:
         ``ids``: the records' ids where the caller has them already (they must be the
         contract ids, ``record_id(record)``); saves hashing them again.
         """
-        ids = ids if ids is not None else [None] * len(records)
+        # All of the input is hashed before any state changes: a bad record raises and leaves the
+        # batcher as it was.
+        leaves = record_leaves(records)
+        known = [
+            i if i is not None else record_id(r)
+            for r, i in zip(records, ids if ids is not None else [None] * len(records), strict=True)
+        ]
         closed: list[ClosedBatch] = []
-        pending, limit = self._pending, self.max_records
+        limit = self.max_records
         if now is not None:
             # Processing clock: only counts split the input, so take it in slices.
             closed.extend(self.tick(now))
             i, n = 0, len(records)
             while i < n:
-                if not self._pending:
+                if not self._leaves:
                     self._opened = now
-                take = limit - len(self._pending)
-                self._pending.extend(records[i : i + take])
-                self._ids.extend(ids[i : i + take])
-                i += take
-                if len(self._pending) >= limit:
+                j = i + limit - len(self._leaves)
+                self._stamps.extend(r.ts for r in records[i:j])
+                self._ids.extend(known[i:j])
+                self._leaves.extend(leaves[i:j])
+                i = j
+                if len(self._leaves) >= limit:
                     closed.append(self._close())
             return closed
-        for r, rid in zip(records, ids, strict=True):
+        for r, rid, leaf in zip(records, known, leaves, strict=True):
             ts = r.ts.timestamp()
             if self._opened is not None and ts - self._opened >= self.max_seconds:
                 closed.append(self._close())
-                pending = self._pending
-            if not pending:
+            if not self._leaves:
                 self._opened = ts
-            pending.append(r)
+            self._stamps.append(r.ts)
             self._ids.append(rid)
-            if len(pending) >= limit:
+            self._leaves.append(leaf)
+            if len(self._leaves) >= limit:
                 closed.append(self._close())
-                pending = self._pending
         return closed
 
     def tick(self, now: float) -> list[ClosedBatch]:
         """Close the open batch if ``max_seconds`` have passed since it opened."""
-        if self._pending and self._opened is not None and now - self._opened >= self.max_seconds:
+        if self._leaves and self._opened is not None and now - self._opened >= self.max_seconds:
             return [self._close()]
         return []
 
     def flush(self) -> list[ClosedBatch]:
         """Close the open batch now, whatever its age or size (shutdown)."""
-        return [self._close()] if self._pending else []
+        return [self._close()] if self._leaves else []
 
     def _close(self) -> ClosedBatch:
-        records, ids, self._pending, self._ids, self._opened = self._pending, self._ids, [], [], None
+        stamps, ids, leaves = self._stamps, self._ids, self._leaves
+        self._stamps, self._ids, self._leaves, self._opened = [], [], [], None
         pos = self._position
         bid = batch_id(self.stream, pos.next_seq)
-        leaves = record_leaves(records)
         levels = tree_levels(leaves)
         root = levels[-1][0].hex()
-        stamps: list[datetime] = [r.ts for r in records]
         header = BatchHeader(
-            batch_id=bid, stream=self.stream, seq=pos.next_seq, root=root, size=len(records),
-            first_ts=min(stamps), last_ts=max(stamps), prev_root=pos.last_root,
-        )  # fmt: skip
-        known = [i if i is not None else record_id(r) for r, i in zip(records, ids, strict=True)]
-        proofs = BatchProofs(bid, known, levels)
+            batch_id=bid,
+            stream=self.stream,
+            seq=pos.next_seq,
+            root=root,
+            size=len(leaves),
+            first_ts=min(stamps),
+            last_ts=max(stamps),
+            prev_root=pos.last_root,
+        )
+        proofs = BatchProofs(bid, ids, levels)
         self._position = BatcherPosition(stream=self.stream, next_seq=pos.next_seq + 1, last_root=root)
         return ClosedBatch(header=header, proofs=proofs, position=self._position)

@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from cargotrail.contract.ids import reading_id, rfid_id
+from cargotrail.errors import ValidationError
 from ledger.core.batch import GENESIS_ROOT, chain_check
 from ledger.core.verify import verify_record
 from ledger.local import LocalLedger
@@ -103,3 +104,14 @@ def test_bad_arguments() -> None:
         AnchoringBatcher("s", 0, 1)
     with pytest.raises(ValueError, match="stream"):
         AnchoringBatcher("s", 1, 1, BatcherPosition(stream="other"))
+
+
+def test_a_record_that_cannot_be_hashed_leaves_the_open_batch_as_it_was() -> None:
+    b = AnchoringBatcher("telemetry", max_records=10, max_seconds=3600)
+    b.add([reading(0)], now=0.0)
+    naive = msgspec.structs.replace(reading(1), ts=reading(1).ts.replace(tzinfo=None))
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        b.add([reading(2), naive], now=1.0)
+    assert b.pending == 1
+    (closed,) = b.flush()
+    assert closed.header.size == 1

@@ -9,6 +9,7 @@ from cargotrail.errors import ValidationError
 from cargotrail.kafka.codec import (
     VERSION_HEADER,
     VERSION_HEADERS,
+    AnchorBatch,
     Readings,
     Tick,
     decode_input,
@@ -16,6 +17,7 @@ from cargotrail.kafka.codec import (
     decode_output,
     encode,
 )
+from streams.processors.batcher import AnchoringBatcher
 from tests.conftest import reading
 
 
@@ -66,3 +68,27 @@ def test_a_record_that_is_no_batch_is_refused_whole():
     record, errors = decode_input_salvaging(b"{not json", VERSION_HEADERS, "t/1@42")
     assert record is None
     assert [e.record for e in errors] == ["t/1@42"]
+
+
+def _closed_batch():  # type: ignore[no-untyped-def]
+    b = AnchoringBatcher("p0", max_records=5, max_seconds=60)
+    (closed,) = b.add([reading(seq=i) for i in range(5)], now=0.0)
+    return closed
+
+
+def test_an_anchor_batch_travels_as_leaves_and_gives_back_the_same_proofs():
+    closed = _closed_batch()
+    msg = decode_output(encode(AnchorBatch.of(closed.header, closed.proofs)), VERSION_HEADERS)
+    assert isinstance(msg, AnchorBatch) and msg.header == closed.header
+    assert list(msg.batch_proofs("a/0@1")) == list(closed.proofs)
+
+
+def test_an_anchor_batch_whose_leaves_do_not_make_its_root_is_refused():
+    closed = _closed_batch()
+    good = AnchorBatch.of(closed.header, closed.proofs)
+    forged = msgspec.structs.replace(good, leaves=bytes(32) + good.leaves[32:])
+    with pytest.raises(ValidationError, match="do not make its root"):
+        forged.batch_proofs("a/0@1")
+    short = msgspec.structs.replace(good, leaves=good.leaves[:-32])
+    with pytest.raises(ValidationError, match="leaf bytes"):
+        short.batch_proofs("a/0@1")
