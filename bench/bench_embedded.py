@@ -4,7 +4,10 @@ Same simulated input for all (generated once, outside the timing), each run
 into a fresh data directory in the same process: readings/s end to end, the
 ratio anchoring-on / anchoring-off (issue 3's target: >= 0.8), and the cost of
 the durable inbox (what ``ingest-server`` runs: anchoring on, every step and
-the open anchor batch kept in the store) as the ratio inbox-on / inbox-off.
+the open anchor batch kept in the store) as the ratio inbox-on / inbox-off. The inbox runs
+compact the inbox with processor snapshots (the default) or never (``compact=False``); each is
+restarted afterwards: the restart times, the inbox left, and the size and time of one snapshot and
+restore of the final state (compaction needs runs longer than ``COMPACT_READINGS``).
 
 Run: ``.venv/bin/python bench/bench_embedded.py [containers] [hours]``
 """
@@ -23,13 +26,23 @@ from services.simulator import SimBatch, SimConfig, Simulator
 from store.sqlite import SqliteStore
 from streams.processors.pipeline import Processors
 from streams.runtimes.embedded import EmbeddedRuntime
+from streams.runtimes.inbox import INBOX
 
 ROUNDS = 3
-REPLAY_S: list[float] = []  # restart times of the inbox runs
+REPLAY_S: dict[bool, list[float]] = {True: [], False: []}  # restart times of the inbox runs, by compact
+INBOX_LEFT: dict[bool, tuple[int, int]] = {}  # (entries, bytes) left in the inbox, by compact
+SNAPSHOT: list[tuple[int, float, float]] = []  # (bytes, snapshot s, restore s) of the final state
+NEVER = 10**12
 
 
 def run(
-    batches: list[SimBatch], zones_doc: dict, data_dir: Path, *, anchor: bool, inbox: bool = False
+    batches: list[SimBatch],
+    zones_doc: dict,
+    data_dir: Path,
+    *,
+    anchor: bool,
+    inbox: bool = False,
+    compact: bool = True,
 ) -> tuple[float, int]:
     settings = Settings(data_dir=data_dir)
     store = SqliteStore(settings.sqlite_path)
@@ -43,6 +56,7 @@ def run(
         now=lambda: clock[0],
         anchoring=anchoring,
         inbox=inbox,
+        **({} if compact else {"compact_steps": NEVER, "compact_readings": NEVER}),
     )
     started = time.perf_counter()
     for b in batches:
@@ -50,8 +64,12 @@ def run(
         runtime.ingest(b.readings, b.rfid, b.plans, source_time=clock[0])
     runtime.finish()
     elapsed = time.perf_counter() - started
+    if inbox:
+        measure_snapshot(runtime.processors)
+        left = store.inbox(INBOX, limit=NEVER)
+        INBOX_LEFT[compact] = (len(left), sum(len(e.body) for e in left))
     store.close()
-    if inbox:  # what a restart costs: the whole inbox replayed through fresh processors
+    if inbox:  # what a restart costs: the inbox (all of it, or the last snapshot on) replayed
         store = SqliteStore(settings.sqlite_path)
         began = time.perf_counter()
         EmbeddedRuntime(
@@ -61,9 +79,19 @@ def run(
             now=lambda: clock[0],
             inbox=True,
         )
-        REPLAY_S.append(time.perf_counter() - began)
+        REPLAY_S[compact].append(time.perf_counter() - began)
         store.close()
     return elapsed, runtime.counters.anchored_batches
+
+
+def measure_snapshot(processors: Processors) -> None:
+    began = time.perf_counter()
+    data = processors.snapshot()
+    took = time.perf_counter() - began
+    fresh = Processors(processors.index.zones, lateness_s=processors.reorder.lateness_s)
+    began = time.perf_counter()
+    fresh.restore(data)
+    SNAPSHOT.append((len(data), took, time.perf_counter() - began))
 
 
 def main() -> None:
@@ -74,7 +102,7 @@ def main() -> None:
     n = sum(len(b.readings) for b in batches)
     print(f"input: {n:,} readings, {containers:,} containers, {hours:g} h, {len(batches)} micro-batches")
     # Alternate the three and keep each one's best time: the machines are shared and noisy.
-    off_s = on_s = inbox_s = float("inf")
+    off_s = on_s = inbox_s = whole_s = float("inf")
     anchored = 0
     for _ in range(ROUNDS):
         with tempfile.TemporaryDirectory() as tmp:
@@ -84,6 +112,10 @@ def main() -> None:
             inbox_s = min(
                 inbox_s, run(batches, sim.zones_geojson(), Path(tmp) / "inbox", anchor=True, inbox=True)[0]
             )
+            whole = run(
+                batches, sim.zones_geojson(), Path(tmp) / "whole", anchor=True, inbox=True, compact=False
+            )
+            whole_s = min(whole_s, whole[0])
     print(f"anchoring off: {n / off_s:,.0f} readings/s end to end (best of {ROUNDS}: {off_s:.1f} s)")
     print(
         f"anchoring on:  {n / on_s:,.0f} readings/s end to end (best of {ROUNDS}: {on_s:.1f} s, "
@@ -96,8 +128,18 @@ def main() -> None:
         f"(best of {ROUNDS}: {inbox_s:.1f} s)"
     )
     print(f"ratio inbox on/off (anchoring on): {on_s / inbox_s:.2f}")
-    replay_s = min(REPLAY_S)
-    print(f"restart with inbox: whole run replayed in {replay_s:.1f} s ({n / replay_s:,.0f} readings/s)")
+    print(f"ratio inbox never compacted/off (anchoring on): {on_s / whole_s:.2f}")
+    for compact, what in ((False, "never compacted"), (True, "compacted")):
+        entries, size = INBOX_LEFT[compact]
+        print(
+            f"restart, inbox {what}: {min(REPLAY_S[compact]):.2f} s "
+            f"({entries:,} entries, {size / 1e6:.1f} MB left in the inbox)"
+        )
+    size, took, back = min(SNAPSHOT, key=lambda s: s[1])
+    print(
+        f"snapshot of the final state: {size / 1e6:.2f} MB ({size / containers:.0f} B per container), "
+        f"taken in {took * 1000:.0f} ms, restored in {back * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

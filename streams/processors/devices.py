@@ -39,3 +39,14 @@ class DeviceRanks:
         for k, d in enumerate(new):
             self.codes[d] = first + k
         self.names = np.concatenate((self.names, np.fromiter(new, dtype=object, count=len(new))))
+
+    @classmethod
+    def of(cls, names: list[str]) -> DeviceRanks:
+        """The devices ``names``, numbered in that order (codes as they were when ``names`` was read)."""
+        out = cls()
+        out.codes = {d: c for c, d in enumerate(names)}
+        out.names = np.fromiter(names, dtype=object, count=len(names))
+        out._sorted = sorted(names)
+        position = {d: i for i, d in enumerate(out._sorted)}
+        out.rank = np.fromiter((position[d] for d in names), dtype=np.int64, count=len(names))
+        return out

@@ -19,6 +19,7 @@ from geofence.index import ZoneIndex
 from geofence.state import Fixes
 from geofence.transitions import ZoneTracker
 from geofence.zones import Zone
+from streams.processors import snapshot
 from streams.processors.anomaly import AnomalyProcessor
 from streams.processors.plans import PlanBook
 from streams.processors.released import Released
@@ -85,6 +86,27 @@ class Processors:
         self.plans.replace_zones([z.zone_id for z in index.zones])
         self._service = np.array([t in SERVICE_ZONES for t in index.zone_types], dtype=bool)
         return StageResult(events=events, alerts=self.anomaly.on_geofence(events), watermark=watermark)
+
+    def snapshot(self) -> bytes:
+        """Everything that influences later outputs, as bytes (``streams.processors.snapshot``).
+
+        Take it between micro-batches; ``restore`` puts it into fresh processors built with the same
+        zones (those in force when it was taken) and settings, which then give the same outputs.
+        """
+        return snapshot.take(self._fingerprints(), self.reorder, self.plans, self.anomaly, self.tracker)
+
+    def restore(self, data: bytes) -> None:
+        """Take the state in ``data`` (a ``snapshot``); these processors must be fresh.
+
+        ``SnapshotMismatch`` (a ``ConfigError``) when ``data`` is unreadable, of another version,
+        or was taken under other zones or settings.
+        """
+        snap = snapshot.decode(data)
+        snapshot.put(snap, self._fingerprints(), self.reorder, self.plans, self.anomaly, self.tracker)
+
+    def _fingerprints(self) -> tuple[str, str]:
+        settings = snapshot.settings_fingerprint(self.reorder.lateness_s, self.plans.thresholds)
+        return snapshot.zones_fingerprint(self.index.zones), settings
 
     def add_plans(self, plans: Iterable[VoyagePlan]) -> None:
         self.plans.add(plans)

@@ -39,8 +39,8 @@ class ReorderBuffer:
         self.lateness_s = lateness_s
         self.released_until = -_INF  # the watermark: everything up to here is out
         self.devices = DeviceRanks()
-        self._max_seen = -_INF
-        self._held = ReadingTable.empty()
+        self.max_seen = -_INF  # the newest device time seen (or vouched for by the source)
+        self.held = ReadingTable.empty()  # in release order, then as arrived
 
     def push(
         self, table: ReadingTable, source_time: float | None = None
@@ -53,17 +53,17 @@ class ReorderBuffer:
         on the source's clock, not on which readings happened to be late.
         """
         late = table.take(np.empty(0, dtype=np.int64))
-        newest = self._max_seen
+        newest = self.max_seen
         if len(table):
             is_late = table.ts <= self.released_until
             if is_late.any():
                 late, table = table.take(np.flatnonzero(is_late)), table.take(np.flatnonzero(~is_late))
             if len(table):
                 newest = max(newest, float(table.ts.max()))
-                self._held = self._held.concat(table)
+                self.held = self.held.concat(table)
         if source_time is not None and source_time > newest:
             newest = source_time
-        self._max_seen = newest
+        self.max_seen = newest
         return self._release(newest - self.lateness_s), late
 
     def flush(self) -> ReadingTable:
@@ -72,9 +72,9 @@ class ReorderBuffer:
 
     def _release(self, until: float) -> ReadingTable:
         order = self._order()
-        cut = int(np.searchsorted(self._held.ts[order], until, side="right"))
-        out = self._held.take(order[:cut])
-        self._held = self._held.take(order[cut:])  # kept in release order
+        cut = int(np.searchsorted(self.held.ts[order], until, side="right"))
+        out = self.held.take(order[:cut])
+        self.held = self.held.take(order[cut:])  # kept in release order
         if cut:
             self.released_until = max(self.released_until, float(out.ts[-1]))
         if until != _INF and until > self.released_until:
@@ -88,7 +88,7 @@ class ReorderBuffer:
         are common (whole seconds), are then ordered by one int64 key (ts rank, device rank),
         and by seq only where a device has two readings stamped alike.
         """
-        ts, dev = self._held.ts, self._held.device
+        ts, dev = self.held.ts, self.held.device
         order = np.argsort(ts, kind="stable")
         ts_sorted = ts[order]
         tie = ts_sorted[1:] == ts_sorted[:-1]
@@ -99,7 +99,7 @@ class ReorderBuffer:
         by_key = np.argsort(key, kind="stable")
         key_sorted = key[by_key]
         if (key_sorted[1:] == key_sorted[:-1]).any():
-            by_key = np.lexsort((self._held.seq[order], key))
+            by_key = np.lexsort((self.held.seq[order], key))
         return np.asarray(order[by_key])
 
     @property
@@ -107,4 +107,4 @@ class ReorderBuffer:
         return self.released_until
 
     def __len__(self) -> int:
-        return len(self._held)
+        return len(self.held)

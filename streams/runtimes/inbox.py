@@ -6,10 +6,14 @@ one row per micro-batch, cheap next to storing the readings):
 - ``Batch``: a micro-batch's valid readings, voyage plans and source time, written in the unit of
   work that stores its outputs, so it is durable when ``ingest`` returns (where transports ack);
 - ``Zones``: the zones put in force (at the first start, and by each swap);
-- ``Flush``: the end of input (``finish``).
+- ``Flush``: the end of input (``finish``);
+- ``Snap``: the processors' state (``Processors.snapshot``) and the zones in force, after some step.
 
 Replaying the entries through fresh processors, in order, rebuilds the state they had (reorder
-buffer included: the acknowledged readings it held) bit for bit, since processing is deterministic.
+buffer included: the acknowledged readings it held) bit for bit, since processing is deterministic;
+a ``Snap`` stands for every step before it, so those are dropped when it is written (compaction:
+each entry's mark is the number of snapshots written before it, ``inbox_done`` drops the older
+generations). The inbox then holds at most one snapshot and the steps since.
 """
 
 from __future__ import annotations
@@ -44,10 +48,18 @@ class Flush(msgspec.Struct, array_like=True, frozen=True, tag=2):
     pass
 
 
-Step = Batch | Zones | Flush
+class Snap(msgspec.Struct, array_like=True, frozen=True, tag=3):
+    rows: list[ZoneRow]  # the zones in force
+    state: bytes  # ``Processors.snapshot`` under those zones
+
+    def zones(self) -> list[Zone]:
+        return [zone_from_row(*row) for row in self.rows]
+
+
+Step = Batch | Zones | Flush | Snap
 
 _encoder = msgspec.msgpack.Encoder()
-_decoder: msgspec.msgpack.Decoder[Batch | Zones | Flush] = msgspec.msgpack.Decoder(Step)
+_decoder: msgspec.msgpack.Decoder[Batch | Zones | Flush | Snap] = msgspec.msgpack.Decoder(Step)
 
 
 def batch_entry(readings: Sequence[Reading], plans: Sequence[VoyagePlan], source_time: float | None) -> bytes:
@@ -60,6 +72,10 @@ def zones_entry(zones: Sequence[Zone]) -> bytes:
 
 def flush_entry() -> bytes:
     return _encoder.encode(Flush())
+
+
+def snap_entry(zones: Sequence[Zone], state: bytes) -> bytes:
+    return _encoder.encode(Snap([zone_row(z) for z in zones], state))
 
 
 def decode_step(entry: InboxEntry) -> Step:

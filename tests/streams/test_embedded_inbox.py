@@ -26,7 +26,7 @@ from store.postgres import PostgresStore
 from store.sqlite import SqliteStore
 from streams.processors.pipeline import Processors
 from streams.runtimes.embedded import EmbeddedRuntime
-from streams.runtimes.inbox import INBOX
+from streams.runtimes.inbox import INBOX, Snap, decode_step
 from tests.streams.runtime_outputs import Outputs, anchored_once, outputs, unanchored
 
 NOW = 2_000_000_000.0  # the runtime's clock: after every simulated reading
@@ -51,6 +51,7 @@ class Run:
         *,
         zone_check_s: float | None = None,
         store: Callable[[], Repository] | None = None,
+        compact_steps: int = 10**9,
     ) -> None:
         settings = dataclasses.replace(
             Settings(), data_dir=data_dir, anchor_batch_records=97, anchor_batch_seconds=1e12
@@ -64,6 +65,7 @@ class Run:
             anchoring=ledger_anchoring(settings, self.store),
             zone_check_s=zone_check_s,
             inbox=True,
+            compact_steps=compact_steps,
         )
 
     def feed(self, batches: list[SimBatch]) -> None:
@@ -173,6 +175,60 @@ def test_zones_edited_before_any_reading_apply_from_the_start(sim, tmp_path):
     assert run.finish() == expected
 
 
+@pytest.mark.parametrize("crash_after", [5, 9, 16])
+def test_a_crash_after_a_compaction_changes_no_output(sim, uninterrupted, tmp_path, crash_after):
+    batches, zones = sim
+    first = Run(tmp_path, zones, compact_steps=3)
+    first.feed(batches[:crash_after])
+    assert first.runtime.counters.compactions >= 1
+    held = len(first.runtime.processors.reorder)
+    first.crash()
+
+    again = Run(tmp_path, zones, compact_steps=3)
+    assert len(again.runtime.processors.reorder) == held
+    assert again.runtime.counters.replayed < sum(len(b.readings) for b in batches[:crash_after])
+    again.feed(batches[crash_after:])
+    got = again.finish()
+    assert got == uninterrupted  # compacting changes no output either
+    assert anchored_once(got)
+
+
+def test_compaction_changes_nothing_across_a_live_zone_edit_and_crashes_in_a_row(sim, tmp_path):
+    batches, zones = sim
+    edited = zones[1:]
+
+    def crashing(data_dir: Path, compact_steps: int) -> Outputs:
+        run = Run(data_dir, zones, zone_check_s=0.0, compact_steps=compact_steps)
+        run.feed(batches[:6])
+        run.store.save_zones(edited, "Ada")
+        run.feed(batches[6:8])  # the swap, then (compacting) a snapshot under the edited zones
+        run.crash()
+        for cut in (8, 11, 13):
+            run = Run(data_dir, sorted(edited, key=lambda z: z.zone_id), compact_steps=compact_steps)
+            if compact_steps < len(batches):
+                assert isinstance(decode_step(run.store.inbox(INBOX)[0]), Snap)
+            run.feed(batches[cut : cut + 3 if cut < 13 else None])
+            if cut < 13:
+                run.crash()
+        return run.finish()
+
+    assert crashing(tmp_path / "compacted", 2) == crashing(tmp_path / "whole", 10**9)
+
+
+def test_the_inbox_stays_bounded_over_a_long_run(sim, tmp_path):
+    batches, zones = sim
+    run = Run(tmp_path, zones, compact_steps=4)
+    sizes = []
+    for b in batches * 3:  # three passes: the later ones are all late readings, still steps
+        run.feed([b])
+        sizes.append(len(run.store.inbox(INBOX)))
+    entries = run.store.inbox(INBOX)
+    run.crash()
+    assert max(sizes) <= 1 + 4  # one snapshot and the steps since
+    assert isinstance(decode_step(entries[0]), Snap)
+    assert sizes[-1] < len(batches)
+
+
 @pytest.fixture
 def pg_schema() -> Iterator[Callable[[], Repository]]:
     """Opens PostgresStores on a fresh schema of the test server (CARGOTRAIL_TEST_PG_URL), dropped after."""
@@ -198,6 +254,20 @@ def test_a_crash_changes_no_output_on_postgresql(sim, uninterrupted, tmp_path, p
     run.feed(batches[:7])
     run.crash()
     run = Run(tmp_path, zones, store=pg_schema)
+    run.feed(batches[7:])
+    got = run.finish()
+    assert got == uninterrupted
+    assert anchored_once(got)
+
+
+@pytest.mark.integration
+def test_a_crash_after_a_compaction_changes_no_output_on_postgresql(sim, uninterrupted, tmp_path, pg_schema):
+    batches, zones = sim
+    run = Run(tmp_path, zones, store=pg_schema, compact_steps=3)
+    run.feed(batches[:7])
+    run.crash()
+    run = Run(tmp_path, zones, store=pg_schema, compact_steps=3)
+    assert isinstance(decode_step(run.store.inbox(INBOX)[0]), Snap)
     run.feed(batches[7:])
     got = run.finish()
     assert got == uninterrupted
