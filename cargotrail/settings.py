@@ -63,6 +63,7 @@ ENV_NAMES = (
     "FABRIC_ORG_CAS",
     "FABRIC_TIMEOUT_S",
     "LIVE_RETAIN_CHANGES",
+    "INBOX_COMPACT_READINGS",
 )
 """Every ``CARGOTRAIL_<NAME>`` variable the settings read (docker-compose.yml is checked against it)."""
 
@@ -93,6 +94,8 @@ class Settings:
     fabric_timeout_s: float = 10.0  # deadline of every Gateway call (commit status: 3x this)
     # The live feed's change log keeps this many newest changes; a client further behind must resync.
     live_retain_changes: int = 200_000
+    # The embedded ingest inbox is compacted into a processors snapshot after this many readings.
+    inbox_compact_readings: int = 500_000
     thresholds: Mapping[ContainerClass, Thresholds] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
 
     @property
@@ -117,6 +120,11 @@ class Settings:
         retain = int(number("LIVE_RETAIN_CHANGES", 200_000))
         if retain < 1:
             raise ConfigError(f"CARGOTRAIL_LIVE_RETAIN_CHANGES={retain}: keep at least 1 change")
+        compact = int(number("INBOX_COMPACT_READINGS", 500_000))
+        if compact < 1:
+            raise ConfigError(
+                f"CARGOTRAIL_INBOX_COMPACT_READINGS={compact}: compact after at least 1 reading"
+            )
         ledger = get("LEDGER", "local")
         if ledger not in ("local", "fabric"):
             raise ConfigError(f"CARGOTRAIL_LEDGER={ledger!r}: expected 'local' or 'fabric'")
@@ -142,4 +150,5 @@ class Settings:
             fabric_org_cas=get("FABRIC_ORG_CAS", ""),
             fabric_timeout_s=number("FABRIC_TIMEOUT_S", 10.0),
             live_retain_changes=retain,
+            inbox_compact_readings=compact,
         )

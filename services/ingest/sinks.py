@@ -53,6 +53,7 @@ class EmbeddedSink:
             now=clock,
             anchoring=ledger_anchoring(settings, self.store),
             inbox=True,  # what the gateway acknowledged survives a crash (streams.runtimes.embedded)
+            compact_readings=settings.inbox_compact_readings,
         )
         self._closed = False
 

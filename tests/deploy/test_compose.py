@@ -218,6 +218,7 @@ def test_settings_read_every_declared_variable():
                 "M=/c",
                 "4",
                 "1000",
+                "2500",
             ],
             strict=True,
         )
@@ -239,6 +240,7 @@ def test_settings_read_every_declared_variable():
         (s.fabric_peer, s.fabric_tls_ca, s.fabric_msp_id, s.fabric_msp_dir, s.fabric_channel),
         (s.fabric_chaincode, s.fabric_org_cas, s.fabric_timeout_s),
         s.live_retain_changes,
+        s.inbox_compact_readings,
     ) == (
         "/x",
         7,
@@ -255,4 +257,5 @@ def test_settings_read_every_declared_variable():
         ("p:1", "/ca", "M", "/msp", "ch"),
         ("cc", "M=/c", 4.0),
         1000,
+        2500,
     )

@@ -29,10 +29,16 @@ from geofence.zones import Zone, zones_from_geojson
 from services.ingest.gateway import IngestGateway
 from services.ingest.http import create_app
 from services.simulator import SimConfig, Simulator
+from streams.runtimes.inbox import INBOX, Snap, decode_step
 from tests.streams.runtime_outputs import Outputs, anchored_once, outputs, unanchored
 
 START_S = 60.0  # bounds on waiting for the server, never assertions on time
-ENV = {"CARGOTRAIL_ANCHOR_BATCH_RECORDS": "97", "CARGOTRAIL_ANCHOR_BATCH_SECONDS": "1e12"}
+# Small anchor batches and inbox compactions, so that the crashes fall after both.
+ENV = {
+    "CARGOTRAIL_ANCHOR_BATCH_RECORDS": "97",
+    "CARGOTRAIL_ANCHOR_BATCH_SECONDS": "1e12",
+    "CARGOTRAIL_INBOX_COMPACT_READINGS": "300",
+}
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +125,7 @@ def test_acknowledged_readings_survive_sigkill_and_the_outputs_equal_an_uninterr
     for body in bodies[:5]:
         acknowledged += server.post(body)
     server.kill()  # the reorder buffer and the open anchor batch held acknowledged input
+    assert inbox_starts_with_a_snapshot(crashed)  # the first restart restores a compaction
     server = Server(crashed.data_dir)
     for body in bodies[5:11]:
         acknowledged += server.post(body)
@@ -137,6 +144,15 @@ def test_acknowledged_readings_survive_sigkill_and_the_outputs_equal_an_uninterr
         assert unanchored(store, [], got) == []  # every event and alert has its proof
     finally:
         store.close()
+
+
+def inbox_starts_with_a_snapshot(settings: Settings) -> bool:
+    store = open_store(settings)
+    try:
+        entries = store.inbox(INBOX, limit=1)
+    finally:
+        store.close()
+    return bool(entries) and isinstance(decode_step(entries[0]), Snap)
 
 
 def stored_outputs(settings: Settings) -> Outputs:
