@@ -310,7 +310,9 @@ def latency(
             while sent < due:
                 base = readings[sent % len(readings)]
                 seq = seqs[base.device_id] = seqs.get(base.device_id, 10**6) + 1
-                shock = 9.0 if sent % 50 == 0 else None
+                # One in 50 a shock, on containers not shocked yet (an alert each: the rule has a
+                # cooldown), so that the alerts span the run rather than its first 2 s (cold start).
+                shock = 9.0 if sent % 50 == (sent // CONTAINERS) % 50 else None
                 step.append(msgspec.structs.replace(base, ts=datetime.now(UTC), seq=seq, shock_g=shock))
                 sent += 1
             feed.send_readings(step)  # one feed batch per 20 ms: what an ingest gateway would send
