@@ -17,9 +17,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from cargotrail.contract.records import ZoneType
 from cargotrail.settings import Settings
 from cargotrail.wiring import ledger_anchoring
-from geofence.zones import Zone, zones_from_geojson
+from geofence.zones import Zone, circle_zone, zones_from_geojson
 from services.simulator import SimBatch, SimConfig, Simulator
 from store.base import Repository
 from store.postgres import PostgresStore
@@ -203,16 +204,77 @@ def test_compaction_changes_nothing_across_a_live_zone_edit_and_crashes_in_a_row
         run.store.save_zones(edited, "Ada")
         run.feed(batches[6:8])  # the swap, then (compacting) a snapshot under the edited zones
         run.crash()
-        for cut in (8, 11, 13):
+        for cut, end in ((8, 11), (11, 13), (13, None)):  # each micro-batch fed once
             run = Run(data_dir, sorted(edited, key=lambda z: z.zone_id), compact_steps=compact_steps)
             if compact_steps < len(batches):
                 assert isinstance(decode_step(run.store.inbox(INBOX)[0]), Snap)
-            run.feed(batches[cut : cut + 3 if cut < 13 else None])
-            if cut < 13:
+            run.feed(batches[cut:end])
+            if end is not None:
                 run.crash()
         return run.finish()
 
-    assert crashing(tmp_path / "compacted", 2) == crashing(tmp_path / "whole", 10**9)
+    compacted = crashing(tmp_path / "compacted", 2)
+    assert compacted == crashing(tmp_path / "whole", 10**9)
+    assert compacted == live_edit(tmp_path / "live", batches, zones, edited)  # as if it never crashed
+    assert anchored_once(compacted)
+
+
+SWAP_AT = 6  # micro-batches fed before the zones are edited
+
+
+def restricted_edit(batches: list[SimBatch], zones: list[Zone]) -> list[Zone]:
+    """An admin deletes a zone and draws a restricted one around where containers are at the swap."""
+    last = {r.container_id: r for b in batches[:SWAP_AT] for r in b.readings}
+    spots = [
+        circle_zone(f"QUARANTINE-{i}", "Quarantine", ZoneType.RESTRICTED, r.lon, r.lat, 5_000)
+        for i, r in enumerate(sorted(last.values(), key=lambda r: r.container_id)[:8])
+    ]
+    return [*zones[1:], *spots]
+
+
+def live_edit(data_dir: Path, batches: list[SimBatch], zones: list[Zone], edited: list[Zone]) -> Outputs:
+    """The uninterrupted run: ``edited`` saved on the Zones page after ``SWAP_AT`` micro-batches."""
+    run = Run(data_dir, zones, zone_check_s=0.0)
+    run.feed(batches[:SWAP_AT])
+    run.store.save_zones(edited, "Ada")
+    run.feed(batches[SWAP_AT:])
+    assert run.runtime.counters.zone_swaps == 1
+    return run.finish()
+
+
+@pytest.mark.parametrize("compact_steps", [10**9, 2])
+@pytest.mark.parametrize("crash_after", [0, 1, 3])  # micro-batches fed after the swap (0: right after it)
+def test_a_crash_right_after_a_live_zone_swap_changes_no_output(sim, tmp_path, compact_steps, crash_after):
+    batches, zones = sim
+    edited = restricted_edit(batches, zones)
+    expected = live_edit(tmp_path / "live", batches, zones, edited)
+
+    run = Run(tmp_path / "crashed", zones, zone_check_s=0.0, compact_steps=compact_steps)
+    run.feed(batches[:SWAP_AT])
+    run.store.save_zones(edited, "Ada")
+    swap = run.runtime.watch_zones(NOW)  # what ingest does first; the swap is stored and anchored
+    assert swap is not None and swap.events and swap.alerts  # the swap itself reports something
+    cut = SWAP_AT + crash_after
+    run.feed(batches[SWAP_AT:cut])
+    run.crash()
+    run = Run(
+        tmp_path / "crashed",
+        sorted(edited, key=lambda z: z.zone_id),
+        zone_check_s=0.0,
+        compact_steps=compact_steps,
+    )
+    assert run.runtime.counters.zone_swaps == 0  # the swap was replayed, not done again
+    run.feed(batches[cut:])
+    got = run.finish()
+
+    assert (got.counts, got.events, got.alerts) == (expected.counts, expected.events, expected.alerts)
+    assert got.anchors == expected.anchors  # the same batches, Merkle roots included
+    assert anchored_once(expected) and anchored_once(got)
+    store = SqliteStore(Settings(data_dir=tmp_path / "crashed").sqlite_path)
+    try:
+        assert unanchored(store, [r for b in batches for r in b.readings], got) == []
+    finally:
+        store.close()
 
 
 def test_the_inbox_stays_bounded_over_a_long_run(sim, tmp_path):
