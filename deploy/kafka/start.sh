@@ -33,7 +33,9 @@ if [[ ! -f "$KAFKA_RUN/data/meta.properties" ]]; then
 fi
 
 say "starting Kafka $KAFKA_VERSION on $KAFKA_BOOTSTRAP (heap $KAFKA_HEAP, logs in $KAFKA_RUN/logs)"
-nohup java "${JAVA_OPTS[@]}" -cp "$CP" kafka.Kafka "$KAFKA_RUN/server.properties" \
+# setsid: a session of its own, so the broker outlives whatever started it (a test that restarts
+# it, a shell whose process group is killed when it ends); `make kafka-down` stops it.
+setsid nohup java "${JAVA_OPTS[@]}" -cp "$CP" kafka.Kafka "$KAFKA_RUN/server.properties" \
     >"$KAFKA_RUN/logs/kafka.out" 2>&1 </dev/null &
 echo $! >"$KAFKA_RUN/kafka.pid"
 
