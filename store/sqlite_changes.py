@@ -13,23 +13,15 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from cargotrail.contract.records import Alert, GeofenceEvent
 from cargotrail.errors import StoreError
 from store.base import (
     PRUNED_THROUGH,
-    AlertRow,
-    AlertStatus,
     Change,
-    Position,
     check_horizon,
     format_cursor,
     parse_cursor,
 )
-
-_event = msgspec.json.Decoder(GeofenceEvent)
-_alert = msgspec.json.Decoder(Alert)
+from store.change_rows import change_from_row
 
 _CHANGES = (
     "SELECT c.seq, c.kind, p.container_id, p.device_id, p.reading_id, p.ts, p.lat, p.lon, p.speed_kmh, "
@@ -42,26 +34,7 @@ _CHANGES = (
 
 
 def _change(row: tuple[Any, ...]) -> Change:
-    seq, kind, box, device, reading, ts, lat, lon, speed, temp, event, alert, status, assignee, updated = row
-    cursor = format_cursor(0, int(seq))
-    if kind == "position":
-        fix = Position(
-            container_id=box,
-            device_id=device,
-            reading_id=reading,
-            ts=float(ts),
-            lat=float(lat),
-            lon=float(lon),
-            speed_kmh=speed,
-            temperature_c=temp,
-        )
-        return Change(cursor=cursor, kind="position", container_id=box, position=fix)
-    if kind == "geofence":
-        found = _event.decode(event)
-        return Change(cursor=cursor, kind="geofence", container_id=found.container_id, event=found)
-    raised = _alert.decode(alert)
-    row_ = AlertRow(alert=raised, status=AlertStatus(status), assignee=assignee, updated_ts=updated)
-    return Change(cursor=cursor, kind="alert", container_id=raised.container_id, alert=row_)
+    return change_from_row(format_cursor(0, int(row[0])), row[1:])
 
 
 class SqliteChanges:

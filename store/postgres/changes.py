@@ -16,23 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
-from cargotrail.contract.records import Alert, GeofenceEvent
 from store.base import (
     PRUNED_THROUGH,
-    AlertRow,
-    AlertStatus,
     Change,
-    Position,
     check_horizon,
     format_cursor,
     parse_cursor,
 )
+from store.change_rows import change_from_row
 from store.postgres.connect import Connected
-
-_event = msgspec.json.Decoder(GeofenceEvent)
-_alert = msgspec.json.Decoder(Alert)
 
 _CHANGES = (
     "WITH h AS MATERIALIZED (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS x), "
@@ -55,43 +47,7 @@ _PRUNE_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':live_
 
 
 def _change(row: tuple[Any, ...]) -> Change:
-    (
-        txid,
-        seq,
-        kind,
-        box,
-        device,
-        reading,
-        ts,
-        lat,
-        lon,
-        speed,
-        temp,
-        event,
-        alert,
-        status,
-        assignee,
-        updated,
-    ) = row
-    cursor = format_cursor(int(txid), int(seq))
-    if kind == "position":
-        fix = Position(
-            container_id=box,
-            device_id=device,
-            reading_id=reading,
-            ts=ts.timestamp(),
-            lat=lat,
-            lon=lon,
-            speed_kmh=speed,
-            temperature_c=temp,
-        )
-        return Change(cursor=cursor, kind="position", container_id=box, position=fix)
-    if kind == "geofence":
-        found = _event.decode(event)
-        return Change(cursor=cursor, kind="geofence", container_id=found.container_id, event=found)
-    raised = _alert.decode(alert)
-    row_ = AlertRow(alert=raised, status=AlertStatus(status), assignee=assignee, updated_ts=updated)
-    return Change(cursor=cursor, kind="alert", container_id=raised.container_id, alert=row_)
+    return change_from_row(format_cursor(int(row[0]), int(row[1])), row[2:])
 
 
 class Changes(Connected):
