@@ -56,6 +56,14 @@ class TriageAction(enum.StrEnum):
     RESOLVE = "resolve"
 
 
+#: The status an alert takes after each triage action (the same on every adapter).
+TRIAGE_STATUS = {
+    TriageAction.ACKNOWLEDGE: AlertStatus.ACKNOWLEDGED,
+    TriageAction.ASSIGN: AlertStatus.ASSIGNED,
+    TriageAction.RESOLVE: AlertStatus.RESOLVED,
+}
+
+
 class Position(msgspec.Struct, frozen=True, kw_only=True):
     """The latest fix of one container."""
 

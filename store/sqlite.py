@@ -34,8 +34,8 @@ from ledger.core.proofs import BatchProofs
 from store.base import (
     ID_WIDTH,
     SEVERITY_RANK,
+    TRIAGE_STATUS,
     AlertRow,
-    AlertStatus,
     ReadingFlag,
     TriageAction,
     TriageEntry,
@@ -45,12 +45,6 @@ from store.sqlite_inbox import SqliteInbox
 from store.sqlite_zones import SqliteZones
 
 _enc = msgspec.json.Encoder()
-
-_TRANSITIONS = {
-    TriageAction.ACKNOWLEDGE: AlertStatus.ACKNOWLEDGED,
-    TriageAction.ASSIGN: AlertStatus.ASSIGNED,
-    TriageAction.RESOLVE: AlertStatus.RESOLVED,
-}
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -303,7 +297,7 @@ class SqliteStore(SqliteChanges, SqliteZones, SqliteInbox):
         if not operator.strip():
             raise StoreError(f"alert {alert_id}: triage needs the operator's name")
         now = time.time()
-        status = _TRANSITIONS[action]
+        status = TRIAGE_STATUS[action]
         with self._tx(f"triage of alert {alert_id}") as db:
             cur = db.execute(
                 "UPDATE alerts SET status=?, assignee=COALESCE(?, assignee), updated_ts=? WHERE alert_id=?",

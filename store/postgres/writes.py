@@ -20,7 +20,7 @@ from cargotrail.contract.records import (
 )
 from cargotrail.contract.validate import Rejection
 from cargotrail.errors import StoreError
-from store.base import SEVERITY_RANK, AlertRow, AlertStatus, ReadingFlag, TriageAction
+from store.base import SEVERITY_RANK, TRIAGE_STATUS, AlertRow, ReadingFlag, TriageAction
 from store.postgres.connect import Conn
 from store.postgres.copy import (
     ALERTS,
@@ -39,11 +39,6 @@ from store.postgres.reads import Reads
 
 _enc = msgspec.json.Encoder()
 PARTITIONS_LOCK = "SELECT pg_advisory_xact_lock(hashtext('cargotrail:partitions:' || current_schema()))"
-_TRANSITIONS = {
-    TriageAction.ACKNOWLEDGE: AlertStatus.ACKNOWLEDGED,
-    TriageAction.ASSIGN: AlertStatus.ASSIGNED,
-    TriageAction.RESOLVE: AlertStatus.RESOLVED,
-}
 
 
 def _ids(what: str, ids: Sequence[str]) -> str:
@@ -177,7 +172,7 @@ class Writes(Reads):
         if not operator.strip():
             raise StoreError(f"alert {alert_id}: triage needs the operator's name")
         now = time.time()
-        status = _TRANSITIONS[action]
+        status = TRIAGE_STATUS[action]
         with self._write(f"triage of alert {alert_id}") as conn:
             cur = conn.execute(
                 "UPDATE alerts SET status = %s, assignee = COALESCE(%s, assignee), updated_ts = %s "
