@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,24 @@ from cargotrail.contract.records import Reading
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
+KAFKA_ENV = "CARGOTRAIL_TEST_KAFKA"
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    """The real broker `make test` starts (``make kafka-up``); a test that needs it fails without it."""
+    from cargotrail.kafka.topics import admin
+
+    addr = os.environ.get(KAFKA_ENV)
+    if not addr:
+        pytest.fail(
+            f"{KAFKA_ENV} is not set: start the broker with `make kafka-up` (make test does) and export it"
+        )
+    try:
+        admin(addr).list_topics(timeout=10)
+    except Exception as exc:
+        pytest.fail(f"no Kafka broker answers at {KAFKA_ENV}={addr}: {exc}")
+    return addr
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ exactly the gap it exists to catch.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,7 @@ from typing import Any
 import pytest
 
 from cargotrail.cli.run import RunRequest, run_simulation
-from cargotrail.kafka.topics import admin
 from cargotrail.settings import Settings
-
-ENV = "CARGOTRAIL_TEST_KAFKA"
 
 # Small and seeded: anomalies of every kind, out-of-order readings, many anchor batches.
 REQUEST = RunRequest(
@@ -27,15 +23,8 @@ REQUEST = RunRequest(
 
 
 @pytest.fixture(scope="session")
-def bootstrap() -> str:
-    addr = os.environ.get(ENV)
-    if not addr:
-        pytest.fail(f"{ENV} is not set: start the broker with `make kafka-up` (make test does) and export it")
-    try:
-        admin(addr).list_topics(timeout=10)
-    except Exception as exc:
-        pytest.fail(f"no Kafka broker answers at {ENV}={addr}: {exc}")
-    return addr
+def bootstrap(kafka_bootstrap: str) -> str:
+    return kafka_bootstrap
 
 
 @pytest.fixture(scope="session")
