@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from geofence.zones import Zone
 from store.base import ZoneAction, ZoneChange
 from store.sqlite_reads import SqliteReads
-from store.zone_rows import check_operator, feature_json, zone_from_row, zone_row
+from store.zone_rows import check_operator, feature_json, saving_what, zone_from_row, zone_row
 
 _COLUMNS = "zone_id, name, zone_type, dwell_limit_s, locode, geom, properties"
 
@@ -36,7 +36,7 @@ class SqliteZones(SqliteReads):
     def save_zones(self, zones: Sequence[Zone], operator: str, *, note: str = "") -> int:
         if not zones:
             return 0
-        what = f"saving zone {zones[0].zone_id}" + (f" and {len(zones) - 1} more" if len(zones) > 1 else "")
+        what = saving_what(zones)
         who = check_operator(operator, what)
         now, changed = time.time(), 0
         with self._tx(what) as db:

@@ -8,6 +8,7 @@ as JSON so that a zone reads back equal to the one saved.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import shapely
@@ -59,6 +60,12 @@ def feature_json(zone: Zone) -> str:
 def compact_json(text: str) -> str:
     """``text`` re-encoded as the log keeps it (sorted keys, no spaces): jsonb hands it back reordered."""
     return json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"))
+
+
+def saving_what(zones: Sequence[Zone]) -> str:
+    """What a save is about, for its error messages: the first zone and how many more."""
+    more = f" and {len(zones) - 1} more" if len(zones) > 1 else ""
+    return f"saving zone {zones[0].zone_id}{more}"
 
 
 def check_operator(operator: str, what: str) -> str:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from geofence.zones import Zone
 from store.base import ZoneAction, ZoneChange
 from store.postgres.connect import Conn, Connected
-from store.zone_rows import check_operator, compact_json, feature_json, zone_from_row, zone_row
+from store.zone_rows import check_operator, compact_json, feature_json, saving_what, zone_from_row, zone_row
 
 _SELECT = (
     "SELECT zone_id, name, zone_type, dwell_limit_s, locode, ST_AsBinary(geom), properties::text FROM zones"
@@ -36,7 +36,7 @@ class Zones(Connected):
     def save_zones(self, zones: Sequence[Zone], operator: str, *, note: str = "") -> int:
         if not zones:
             return 0
-        what = f"saving zone {zones[0].zone_id}" + (f" and {len(zones) - 1} more" if len(zones) > 1 else "")
+        what = saving_what(zones)
         who = check_operator(operator, what)
         now, changed = time.time(), 0
         with self._write(what) as conn:
