@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from cargotrail.kafka.topics import Namespace
@@ -32,8 +33,17 @@ def run_worker(settings: Settings, ns: Namespace, *, tickless: bool = False) -> 
     """Block running one Faust worker until SIGTERM/SIGINT."""
     import faust
 
+    class Worker(faust.Worker):
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            super().on_setup_root_logger(logger, level)
+            # Faust and its clients log warnings only; the worker's own steps (partitions rebuilt,
+            # the fetch wait capped) are what an operator reads in its log. Set here, after Faust
+            # configured logging (its handlers at INFO): that resets levels set before.
+            logger.setLevel(logging.WARNING)
+            logging.getLogger("cargotrail").setLevel(logging.INFO)
+
     app = build_app(worker_config(settings, ns, tickless=tickless))
-    worker = faust.Worker(app, loglevel="WARNING", quiet=True)
+    worker = Worker(app, loglevel="INFO", quiet=True)
     # Faust's progress spinner lowers the root logger to DEBUG (to spin on every record): every
     # debug call of aiokafka would then build a log record, a tenth of a busy worker's time.
     worker.spinner = None

@@ -134,6 +134,17 @@ def tail(bootstrap: str, topic: str, partition: int, n: int, timeout_s: float = 
         c.close()
 
 
+def end_offset(bootstrap: str, topic: str, partition: int, timeout_s: float = 10.0) -> int:
+    """The partition's high watermark: the offset its next record will get."""
+    c = _consumer(bootstrap, f"end-{topic}-{partition}")
+    try:
+        return int(c.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout_s)[1])
+    except KafkaException as exc:
+        raise KafkaUnavailable(f"reading the end offset: {exc}", topic=topic, partition=partition) from None
+    finally:
+        c.close()
+
+
 def last_dead_lettered(bootstrap: str, dlq_topic: str, partition: int) -> int:
     """The highest input offset whose dead letters are on ``dlq_topic`` (-1: none).
 

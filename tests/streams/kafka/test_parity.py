@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cargotrail.cli.kafka_run import run_on_kafka
@@ -36,3 +38,14 @@ def test_four_partitions_two_workers_give_identical_events_and_alerts(embedded, 
     assert kafka.readings == embedded.readings
     assert kafka.proofs == embedded.proofs
     assert kafka.batch_sizes == len(kafka.proofs)  # no record in two batches
+    # Each worker capped its fetch wait (through Faust's and aiokafka's internals: this fails when
+    # an upgrade moves them) and rebuilt the partitions it was given when they were assigned.
+    logs = [f.read_text() for f in sorted((tmp_path / "workers").glob("worker-*.log"))]
+    assert len(logs) == 2
+    for text in logs:
+        assert "consumer fetch wait capped at 50 ms" in text
+        assert "cannot cap" not in text
+    rebuilt = {
+        int(m) for text in logs for m in re.findall(r"partition (\d+): rebuilding at assignment", text)
+    }
+    assert rebuilt == {0, 1, 2, 3}
