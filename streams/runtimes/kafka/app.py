@@ -15,11 +15,11 @@
   containers touched since (the live geofence state, readable by anyone joining
   the group; recovery does not need it).
 - Recovery: when a worker is assigned a partition (start, crash of a peer,
-  rebalance) it replays the partition up to its end (``replay``, from offset 0:
-  see there why), emitting only what follows the checkpoint, at once rather
-  than when the first record arrives, so that the first records do not wait
-  for it (the stream's records up to that end are then already in the job).
-  A partition whose records arrive without that (no assignment seen, or the
+  rebalance) it replays the partition (``replay``, from offset 0: see there
+  why) up to where the stream will resume it, the group's committed offset,
+  emitting only what follows the checkpoint; at once rather than when the
+  first record arrives, so that the first records do not wait for it. A
+  partition whose records arrive without that (no assignment seen, or the
   rebuild failed) is replayed up to the first offset given. Faust's own
   committed offsets decide only where consumption resumes, never what is lost:
   a job is fed every offset exactly once, and when the stream skips some (a
@@ -50,7 +50,7 @@ from cargotrail.kafka.topics import Namespace
 from streams.processors.pipeline import Processors
 from streams.runtimes.kafka.emit import OutputWriter
 from streams.runtimes.kafka.partition import Outputs, PartitionJob
-from streams.runtimes.kafka.replay import end_offset, last_dead_lettered, last_value, replay
+from streams.runtimes.kafka.replay import committed_offset, last_dead_lettered, last_value, replay
 
 log = logging.getLogger("cargotrail.worker")
 
@@ -187,7 +187,9 @@ class PartitionRunner:
         await self._settle()
 
     async def _recover(self, p: int, first: int | None) -> PartitionJob | None:
-        """Rebuild the job: replay ``[0, first)``, or up to the partition's end when ``first`` is None."""
+        """Rebuild the job: replay ``[0, first)``, or up to the group's committed offset when ``first``
+        is None (records the stream delivers below the offset reached are skipped, a gap above it
+        is caught up: see ``handle``)."""
         cfg = self.cfg
         epoch = self.revocations.get(p, 0)
         job = PartitionJob(
@@ -199,15 +201,16 @@ class PartitionRunner:
         )
         done = await self._checkpoint(p)
         self.dead_lettered[p] = await self._run(last_dead_lettered, cfg.bootstrap, cfg.ns.outputs["dlq"], p)
-        until = (
-            first if first is not None else await self._run(end_offset, cfg.bootstrap, cfg.ns.telemetry, p)
-        )
-        when = "at its first record" if first is not None else "at assignment"
-        log.info("partition %d: rebuilding %s: offsets [0, %d), emitting from %d", p, when, until, done)
-        await self._run(self._replay, p, job, 0, until, done)
+        if first is None:
+            first = await self._run(committed_offset, cfg.bootstrap, cfg.ns.app_id, cfg.ns.telemetry, p)
+            when = "at assignment"
+        else:
+            when = "at its first record"
+        log.info("partition %d: rebuilding %s: offsets [0, %d), emitting from %d", p, when, first, done)
+        await self._run(self._replay, p, job, 0, first, done)
         if self.revocations.get(p, 0) != epoch:
             return None
-        self.jobs[p], self.next_offset[p] = job, until
+        self.jobs[p], self.next_offset[p] = job, first
         return job
 
     async def _catch_up(self, p: int, job: PartitionJob, off: int) -> bool:

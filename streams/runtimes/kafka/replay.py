@@ -134,15 +134,18 @@ def tail(bootstrap: str, topic: str, partition: int, n: int, timeout_s: float = 
         c.close()
 
 
-def end_offset(bootstrap: str, topic: str, partition: int, timeout_s: float = 10.0) -> int:
-    """The partition's high watermark: the offset its next record will get."""
-    c = _consumer(bootstrap, f"end-{topic}-{partition}")
+def committed_offset(bootstrap: str, group: str, topic: str, partition: int, timeout_s: float = 10.0) -> int:
+    """Where consumer group ``group`` resumes the partition: its committed offset (0: none yet)."""
+    c = _consumer(bootstrap, group)  # asks the group coordinator; does not join the group
     try:
-        return int(c.get_watermark_offsets(TopicPartition(topic, partition), timeout=timeout_s)[1])
+        (tp,) = c.committed([TopicPartition(topic, partition)], timeout=timeout_s)
     except KafkaException as exc:
-        raise KafkaUnavailable(f"reading the end offset: {exc}", topic=topic, partition=partition) from None
+        raise KafkaUnavailable(
+            f"reading the committed offset: {exc}", topic=topic, partition=partition
+        ) from None
     finally:
         c.close()
+    return max(int(tp.offset), 0)  # OFFSET_INVALID (-1001) when the group committed nothing
 
 
 def last_dead_lettered(bootstrap: str, dlq_topic: str, partition: int) -> int:

@@ -7,11 +7,14 @@ import re
 import signal
 import subprocess
 import threading
+import time
 import uuid
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from cargotrail.cli.kafka_run import Workers, simulator_for
 from cargotrail.cli.run import STEP_S
@@ -51,6 +54,7 @@ def test_killing_workers_repeatedly_loses_and_duplicates_nothing(embedded, boots
     feed = TelemetryFeed(producer, ns.telemetry)
     batches = list(sim.batches(REQUEST.duration_s, STEP_S))
     kill_at = {len(batches) * (k + 1) // (KILLS + 1) for k in range(KILLS)}
+    checkpoints = f"{ns.app_id}-checkpoints-changelog"  # the Faust table's, where workers resume
     killed = bad = 0
     try:
         for i, batch in enumerate(batches):
@@ -61,6 +65,14 @@ def test_killing_workers_repeatedly_loses_and_duplicates_nothing(embedded, boots
             producer.flush()
             if i in kill_at:  # SIGKILL a live worker (alternating), start a replacement at once
                 victim = [p for p in workers.procs if p.poll() is None][killed % 2]
+                # ...one that holds partitions, once a checkpoint was written since the last kill, so
+                # that each kill lands mid-processing rather than on a worker still starting up
+                log = tmp_path / "workers" / f"worker-{workers.procs.index(victim)}.log"
+                progress = written(bootstrap, checkpoints)
+                wait_for(
+                    partial(busy, log, bootstrap, checkpoints, progress),
+                    f"{log.name} to take partitions and process",
+                )
                 os.kill(victim.pid, signal.SIGKILL)
                 victim.wait(10)
                 workers.start()
@@ -77,8 +89,11 @@ def test_killing_workers_repeatedly_loses_and_duplicates_nothing(embedded, boots
     assert killed == KILLS
     logs = " ".join(f.read_text(errors="replace") for f in (tmp_path / "workers").glob("*.log"))
     # the survivors and replacements really rebuilt partitions by replaying records
-    replayed = [int(n) for n in re.findall(r"rebuilding at [a-z ]+: offsets \[0, (\d+)\)", logs)]
-    assert any(n > 0 for n in replayed), replayed
+    # partitions were taken over from a checkpoint a killed worker had written
+    resumed = [
+        int(n) for n in re.findall(r"rebuilding at [a-z ]+: offsets \[0, \d+\), emitting from (\d+)", logs)
+    ]
+    assert any(n > 0 for n in resumed), resumed
     kafka = stored(tmp_path)
     assert kafka.readings == embedded.readings  # every reading processed, with the same flag
     assert kafka.events == embedded.events  # nothing lost; ids are keys, so nothing doubled
@@ -113,6 +128,26 @@ def test_broker_restart_during_a_produce_run_loses_no_reading(bootstrap):
         assert count(bootstrap, ns.telemetry, 2) == sent == 60_000
     finally:
         delete_namespace(bootstrap, ns)
+
+
+def busy(log: Path, bootstrap: str, checkpoints: str, since: int) -> bool:
+    """The worker logging to ``log`` holds partitions, and checkpoints were written past ``since``."""
+    return "rebuilding at" in log.read_text(errors="replace") and written(bootstrap, checkpoints) > since
+
+
+def written(bootstrap: str, changelog: str) -> int:
+    """Records in the 4-partition ``changelog`` (0 until Faust created it)."""
+    try:
+        return count(bootstrap, changelog, 4)
+    except KafkaException:
+        return 0
+
+
+def wait_for(done: Callable[[], bool], what: str, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, f"waited {timeout_s:.0f} s for {what}"
+        time.sleep(0.2)
 
 
 def count(bootstrap: str, topic: str, partitions: int) -> int:
