@@ -28,7 +28,7 @@ and record -> leaf -> path -> root must reach that root.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
@@ -142,13 +142,19 @@ def bundle_ledger(bundle: object) -> str:
     return str(_parse(bundle).ledger.get("kind"))
 
 
+class _Anchor(NamedTuple):
+    """What a bundle's ledger section, once checked, says about the batch."""
+
+    receipt: AnchorReceipt  # as the signed entry or the block records it
+    where: str  # the entry, or the block and transaction
+    endorsers: tuple[str, ...] = ()
+
+
 def _wrong_kind(found: str, expected: str, why: str) -> VerificationError:
     return VerificationError(f"ledger kind of the bundle ({why})", expected=expected, found=found)
 
 
-def _local(
-    entry: object, receipt: AnchorReceipt, public_key_pem: bytes
-) -> tuple[AnchorReceipt, str, tuple[str, ...]]:
+def _local(entry: object, receipt: AnchorReceipt, public_key_pem: bytes) -> _Anchor:
     held = check_entry(entry, public_key_pem)
     for field, expected, found in receipt_differences(held, receipt)[:1]:
         raise VerificationError(
@@ -156,12 +162,10 @@ def _local(
             expected=expected,
             found=found,
         )
-    return held, f"local ledger entry {held.block}", ()
+    return _Anchor(held, f"local ledger entry {held.block}")
 
 
-def _fabric(
-    entry: object, receipt: AnchorReceipt, org_cas: Mapping[str, bytes]
-) -> tuple[AnchorReceipt, str, tuple[str, ...]]:
+def _fabric(entry: object, receipt: AnchorReceipt, org_cas: Mapping[str, bytes]) -> _Anchor:
     from ledger.fabric.audit import check_evidence  # the Fabric protobufs load only for Fabric bundles
 
     if not isinstance(entry, Mapping):
@@ -175,21 +179,16 @@ def _fabric(
             expected=expected,
             found=found,
         )
-    return check.receipt, f"fabric block {check.block}, tx {receipt.tx_id}", check.endorsers
+    return _Anchor(check.receipt, f"fabric block {check.block}, tx {receipt.tx_id}", check.endorsers)
 
 
 def _verify(
     b: _Bundle, rid: str, public_key_pem: bytes | None, org_cas: Mapping[str, bytes] | None
-) -> tuple[AnchorReceipt, str, tuple[str, ...]]:
+) -> _Anchor:
     record = decode_record(msgspec.json.encode(b.record), b.record_kind, rid)
     proof: Proof = _section(b.proof, Proof, f"proof of record {rid}")
     receipt: AnchorReceipt = _section(b.receipt, AnchorReceipt, f"receipt of batch {proof.batch_id}")
     kind, entry = str(b.ledger.get("kind")), b.ledger.get("entry")
-    if not public_key_pem and not org_cas:
-        raise ConfigError(
-            "no trust anchor given: the ledger's public key (local) or the organisations' CA"
-            " certificates (fabric; the bundle's own copies are not trusted)"
-        )
     if kind == LedgerKind.LOCAL.value:
         if not public_key_pem:
             raise _wrong_kind(kind, "fabric", "only the organisations' CA certificates were given")
@@ -200,7 +199,7 @@ def _verify(
         anchored = _fabric(entry, receipt, org_cas)
     else:
         raise _wrong_kind(kind, " or ".join(k.value for k in LedgerKind), "unknown ledger")
-    verify_against_root(record, proof, anchored[0])
+    verify_against_root(record, proof, anchored.receipt)
     return anchored
 
 
@@ -216,10 +215,15 @@ def verify_bundle(
     check is a ``BundleCheck`` with ``ok=False``.
     """
     b = _parse(bundle)
+    if not public_key_pem and not org_cas:
+        raise ConfigError(
+            "no trust anchor given: the ledger's public key (local) or the organisations' CA"
+            " certificates (fabric; the bundle's own copies are not trusted)"
+        )
     rid, bid = str(b.proof.get("record_id", "")), str(b.proof.get("batch_id", ""))
     ledger = str(b.ledger.get("kind"))
     try:
-        _, anchored_in, endorsers = _verify(b, rid, public_key_pem, org_cas)
+        anchor = _verify(b, rid, public_key_pem, org_cas)
     except VerificationError as exc:
         return msgspec.structs.replace(BundleCheck.failure(rid, b.record_kind, bid, exc), ledger=ledger)
     return BundleCheck(
@@ -228,6 +232,6 @@ def verify_bundle(
         batch_id=bid,
         ok=True,
         ledger=ledger,
-        anchored_in=anchored_in,
-        endorsed_by=endorsers,
+        anchored_in=anchor.where,
+        endorsed_by=anchor.endorsers,
     )
