@@ -19,7 +19,8 @@ A bundle is JSON (version 1)::
 - fabric: the organisations' CA certificates, from the auditor (the bundle's
   ``org_cas`` are what the exporter used, never trusted); the block audit of
   ``ledger.fabric.audit`` runs (data hash, VALID flag, client and endorsement
-  signatures, CA chains, the AND(PortAuthority, Customs) policy, the write set).
+  signatures, CA chains, the AND(PortAuthority, Customs) policy, the write set;
+  the orderer's block signature too when the OrdererMSP CA is among them).
 
 Then the receipt must equal what the entry (or the block's write set) anchors,
 and record -> leaf -> path -> root must reach that root.
@@ -179,7 +180,8 @@ def _fabric(entry: object, receipt: AnchorReceipt, org_cas: Mapping[str, bytes])
             expected=expected,
             found=found,
         )
-    return _Anchor(check.receipt, f"fabric block {check.block}, tx {receipt.tx_id}", check.endorsers)
+    signed = f" signed by {check.ordered_by}" if check.ordered_by else ""
+    return _Anchor(check.receipt, f"fabric block {check.block}{signed}, tx {receipt.tx_id}", check.endorsers)
 
 
 def _verify(

@@ -212,7 +212,8 @@ def verify(
         "<MSP id>.pem, or the organisation's MSP folder <MSP id>/ (its cacerts/*.pem), e.g. "
         "PortAuthorityMSP.pem and CustomsMSP.pem (default: CARGOTRAIL_FABRIC_ORG_CAS). "
         "The block in the bundle is audited: validity flag, client and endorsement signatures, "
-        "CA chains, the two-organisation policy, the write set holding the root. "
+        "CA chains, the two-organisation policy, the write set holding the root; with OrdererMSP.pem "
+        "there too, the ordering service's signature on the block. "
         "The CA certificates inside the bundle are never trusted.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),

@@ -6,7 +6,8 @@
 #   package_chaincode  the ccaas package (connection.json + metadata.json); sets CCID, writes chaincode.id
 #   install_chaincode O
 #   commit_chaincode   approved by both organisations, committed with AND(PortAuthority, Customs)
-#   client_env         the CARGOTRAIL_FABRIC_* settings of a client of the PortAuthority peer
+#   client_env         the CARGOTRAIL_FABRIC_* settings of a client of the PortAuthority peer (the
+#                      org CAs include OrdererMSP's, so that block signatures are checked too)
 #
 # PEER_CFG is the folder with the peer CLI's core.yaml (native: $FABRIC_NET/config).
 
@@ -90,6 +91,7 @@ commit_chaincode() {
 
 client_env() {
     local pa="$CRYPTO/peerOrganizations/portauthority.cargotrail.test" cu="$CRYPTO/peerOrganizations/customs.cargotrail.test"
+    local ord="$CRYPTO/ordererOrganizations/orderer.cargotrail.test"
     cat <<ENV
 CARGOTRAIL_FABRIC_PEER=$(peer_addr 1)
 CARGOTRAIL_FABRIC_TLS_CA=$(tls_ca 1)
@@ -97,6 +99,6 @@ CARGOTRAIL_FABRIC_MSP_ID=$(org_msp 1)
 CARGOTRAIL_FABRIC_MSP_DIR=$pa/users/User1@portauthority.cargotrail.test/msp
 CARGOTRAIL_FABRIC_CHANNEL=$FABRIC_CHANNEL
 CARGOTRAIL_FABRIC_CHAINCODE=$FABRIC_CHAINCODE
-CARGOTRAIL_FABRIC_ORG_CAS=$(org_msp 1)=$pa/ca/ca.portauthority.cargotrail.test-cert.pem,$(org_msp 2)=$cu/ca/ca.customs.cargotrail.test-cert.pem
+CARGOTRAIL_FABRIC_ORG_CAS=$(org_msp 1)=$pa/ca/ca.portauthority.cargotrail.test-cert.pem,$(org_msp 2)=$cu/ca/ca.customs.cargotrail.test-cert.pem,OrdererMSP=$ord/ca/ca.orderer.cargotrail.test-cert.pem
 ENV
 }

@@ -4,6 +4,8 @@
 ``VerificationError`` saying which check failed, with expected and found:
 
 1. the block's data hash is SHA-256 of its transactions (no transaction was altered in place);
+   when ``org_cas`` holds the orderer organisation's CA (``OrdererMSP``), an orderer's signature
+   over the block header verifies too (``ledger.fabric.orderer``: the block was cut as number N);
 2. the receipt's transaction is in the block, the block number matches the receipt, and the
    block's validation flags mark it VALID;
 3. the client's signature on the transaction verifies, and its certificate chains to its org's CA;
@@ -33,8 +35,6 @@ from typing import Any
 
 import msgspec
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.x509.oid import NameOID
 from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
@@ -43,7 +43,8 @@ from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_
 from cargotrail.contract.records import AnchorReceipt, LedgerKind
 from cargotrail.errors import ConfigError, VerificationError
 from ledger.fabric.anchor_json import anchor_key, header_from_anchor
-from ledger.fabric.identity import parse_identity, verify
+from ledger.fabric.identity import has_ou, issued_by, parse_identity, verify
+from ledger.fabric.orderer import ORDERER_MSP, check_orderer_signature
 
 REQUIRED_ORGS = ("PortAuthorityMSP", "CustomsMSP")
 # The receipt fields the write set must hold, root first (the one an auditor cares about most).
@@ -60,6 +61,7 @@ class BlockCheck:
     endorsers: tuple[str, ...]  # MSP ids whose endorsement verified
     anchor: Mapping[str, Any]  # the anchor JSON in the write set
     receipt: AnchorReceipt  # the receipt as the block records it (equal to the one checked)
+    ordered_by: str = ""  # the orderer MSP whose block signature verified ("" when not checked)
 
 
 def _fail(what: str, expected: object, found: object) -> VerificationError:
@@ -83,19 +85,9 @@ def _issuer_problem(
     cas = org_cas.get(msp_id)
     if not cas:
         return f"no CA certificate of {msp_id} given (issuer {cert.issuer.rfc4514_string()})"
-    for ca in cas:
-        try:
-            cert.verify_directly_issued_by(ca)
-            return ""
-        except (ValueError, TypeError, InvalidSignature):
-            continue
+    if issued_by(cert, cas):
+        return ""
     return f"issued by {cert.issuer.rfc4514_string()}, not by the given {msp_id} CA"
-
-
-def _is_peer(cert: x509.Certificate) -> bool:
-    return any(
-        a.value == "peer" for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    )
 
 
 def check_block(
@@ -118,6 +110,9 @@ def check_block(
         raise _fail(
             f"{where}: block {block.header.number} data hash", block.header.data_hash.hex(), data_hash.hex()
         )
+    ordered_by = ""
+    if org_cas.get(ORDERER_MSP):
+        ordered_by = check_orderer_signature(block, org_cas[ORDERER_MSP], where)
     if receipt.block is not None and receipt.block != block.header.number:
         raise _fail(f"{where}: block number", receipt.block, block.header.number)
 
@@ -154,7 +149,7 @@ def check_block(
         if not verify(cert, action.proposal_response_payload + e.endorser, e.signature):
             raise _fail(f"{where}: endorsement signature of {msp}", "valid", "invalid")
         problem = _issuer_problem(cert, msp, org_cas)
-        if problem or not _is_peer(cert):
+        if problem or not has_ou(cert, "peer"):
             raise _fail(
                 f"{where}: endorser certificate ({msp})",
                 f"a peer issued by the {msp} CA",
@@ -176,7 +171,12 @@ def check_block(
         if shown[key] != written[key]:
             raise _fail(f"{where}: {key} in the write set", shown[key], written[key])
     return BlockCheck(
-        block=block.header.number, tx_index=index, endorsers=tuple(endorsers), anchor=anchor, receipt=held
+        block=block.header.number,
+        tx_index=index,
+        endorsers=tuple(endorsers),
+        anchor=anchor,
+        receipt=held,
+        ordered_by=ordered_by,
     )
 
 

@@ -200,5 +200,8 @@ def test_the_cargotrail_service_anchors_to_fabric_by_configuration():
         settings.fabric_peer == env_of(peer)["CORE_PEER_ADDRESS"]
         and settings.fabric_msp_id == "PortAuthorityMSP"
     )
-    assert {p.split("=")[0] for p in settings.fabric_org_cas.split(",")} == {m for _, m in ORGS.values()}
+    cas = {p.split("=")[0] for p in settings.fabric_org_cas.split(",")}
+    assert cas == {m for _, m in ORGS.values()} | {
+        env_of(fabric["fabric-orderer"])["ORDERER_GENERAL_LOCALMSPID"]
+    }
     assert set(svc["depends_on"]) == {"fabric-anchors-portauthority", "fabric-anchors-customs"}

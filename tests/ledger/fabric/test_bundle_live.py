@@ -23,7 +23,7 @@ ORGS = ["CustomsMSP", "PortAuthorityMSP"]
 
 
 def _msp_folders(tmp_path: Path, settings: Settings) -> Path:
-    """The organisations' public MSP folders of the network, named by MSP id (what an auditor is given)."""
+    """The organisations' public MSP folders (the orderer organisation's too), named by MSP id."""
     folder = tmp_path / "orgs"
     folder.mkdir()
     for part in settings.fabric_org_cas.split(","):
@@ -55,7 +55,10 @@ def test_export_on_fabric_then_verify_offline(
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["ok"] is True and out["record_id"] == readings[-1] and sorted(out["endorsed_by"]) == ORGS
-    assert out["anchored_in"] == f"fabric block {bundle['receipt']['block']}, tx {bundle['receipt']['tx_id']}"
+    assert (
+        out["anchored_in"]
+        == f"fabric block {bundle['receipt']['block']} signed by OrdererMSP, tx {bundle['receipt']['tx_id']}"
+    )
 
 
 def test_an_altered_block_in_a_live_bundle_is_refused(

@@ -21,11 +21,11 @@ from cargotrail.errors import ConfigError
 from ledger.fabric.trust import org_cas_from_dir
 from tests.cargotrail.audit.tamper import flip_hex
 from tests.ledger.fabric.helpers import rogue_msp
-from tests.ledger.fabric.tamper import Bundle, flag, rehash, replace_in_block
+from tests.ledger.fabric.tamper import Bundle, block_of, flag, rehash, replace_in_block, with_block
 
 DATA = Path(__file__).parent / "data"
 CA_DIR = DATA / "ca"
-ORGS = ("CustomsMSP", "PortAuthorityMSP")
+ORGS = ("CustomsMSP", "PortAuthorityMSP")  # the endorsing organisations; the CA folder adds OrdererMSP
 runner = CliRunner()
 
 
@@ -54,12 +54,16 @@ def write(tmp_path: Path, bundle: Bundle) -> str:
 def test_the_captured_bundle_verifies_with_the_organisations_cas(
     bundle: Bundle, cas: dict[str, bytes]
 ) -> None:
-    assert bundle_ledger(bundle) == "fabric" and sorted(cas) == list(ORGS)
+    assert bundle_ledger(bundle) == "fabric" and sorted(cas) == sorted([*ORGS, "OrdererMSP"])
     check = verify_bundle(bundle, org_cas=cas)
     assert check.ok, check.problem
     assert (check.record_id, check.batch_id) == (bundle["proof"]["record_id"], bundle["receipt"]["batch_id"])
     assert check.ledger == "fabric" and sorted(check.endorsed_by) == list(ORGS)
-    assert check.anchored_in == f"fabric block {bundle['receipt']['block']}, tx {bundle['receipt']['tx_id']}"
+    receipt = bundle["receipt"]
+    assert check.anchored_in == f"fabric block {receipt['block']} signed by OrdererMSP, tx {receipt['tx_id']}"
+    # Without the orderer organisation's CA the block signature is not checked, and the verdict says so.
+    unsigned = verify_bundle(bundle, org_cas={m: cas[m] for m in ORGS})
+    assert unsigned.ok and unsigned.anchored_in == f"fabric block {receipt['block']}, tx {receipt['tx_id']}"
 
 
 def test_the_cli_verifies_it_offline_with_a_ca_folder(tmp_path: Path, bundle: Bundle) -> None:
@@ -70,6 +74,7 @@ def test_the_cli_verifies_it_offline_with_a_ca_folder(tmp_path: Path, bundle: Bu
     assert "endorsed by PortAuthorityMSP, CustomsMSP" in r.stdout
     out = json.loads(cli(tmp_path, "--bundle", path, "--ca-certs", str(CA_DIR), "--json").stdout)
     assert out["ok"] is True and out["ca_certs"] == str(CA_DIR) and sorted(out["endorsed_by"]) == list(ORGS)
+    assert "signed by OrdererMSP" in out["anchored_in"]
 
 
 def test_msp_folders_and_the_setting_are_accepted_too(tmp_path: Path, bundle: Bundle) -> None:
@@ -102,7 +107,7 @@ TAMPERING: dict[str, tuple[Callable[[Bundle], object], str]] = {
     "root in the block": (lambda b: replace_in_block(b, _root(b), flip_hex(_root(b))), "data hash"),
     "root in the block, data hash recomputed": (
         lambda b: rehash(replace_in_block(b, _root(b), flip_hex(_root(b)))),
-        "client signature (PortAuthorityMSP)",
+        "orderer signature on block",  # the header's data hash is what the orderer signed
     ),
     "validation flag": (flag(transaction_pb2.TxValidationCode.MVCC_READ_CONFLICT), "validation code"),
     "receipt root": (lambda b: b["receipt"].update(root=flip_hex(_root(b))), "root in the write set"),
@@ -137,6 +142,14 @@ def test_every_tampering_is_detected_and_named(bundle: Bundle, cas: dict[str, by
     assert check.record_id == pristine["proof"]["record_id"] and check.ledger == "fabric"
 
 
+def test_a_rehashed_block_fails_the_client_signature_without_the_orderer_ca(
+    bundle: Bundle, cas: dict[str, bytes]
+) -> None:
+    rehash(replace_in_block(bundle, _root(bundle), flip_hex(_root(bundle))))
+    check = verify_bundle(bundle, org_cas={m: cas[m] for m in ORGS})
+    assert not check.ok and "client signature (PortAuthorityMSP)" in check.problem
+
+
 def test_an_altered_root_names_both_roots(bundle: Bundle, cas: dict[str, bytes]) -> None:
     root = _root(bundle)
     bundle["receipt"]["root"] = flip_hex(root)
@@ -160,6 +173,27 @@ def test_a_wrong_ca_is_named(tmp_path: Path, bundle: Bundle, cas: dict[str, byte
     assert not check.ok and "endorser certificate (CustomsMSP)" in check.problem
     check = verify_bundle(bundle, org_cas={"PortAuthorityMSP": cas["PortAuthorityMSP"]})
     assert not check.ok and "no CA certificate of CustomsMSP given" in check.found
+
+
+def test_a_renumbered_block_is_caught_by_the_orderer_signature(bundle: Bundle, cas: dict[str, bytes]) -> None:
+    """Block number changed in the header and the receipt alike: only the orderer's signature covers it."""
+    block = block_of(bundle)
+    block.header.number += 1
+    with_block(bundle, block)
+    bundle["receipt"]["block"] += 1
+    check = verify_bundle(bundle, org_cas=cas)
+    assert not check.ok and f"orderer signature on block {block.header.number}" in check.problem
+    assert check.found.startswith("an invalid signature by CN=orderer1.orderer.cargotrail.test")
+    assert verify_bundle(bundle, org_cas={m: cas[m] for m in ORGS}).ok  # the limit without OrdererMSP's CA
+
+
+def test_an_orderer_outside_the_given_orderer_ca_is_named(
+    tmp_path: Path, bundle: Bundle, cas: dict[str, bytes]
+) -> None:
+    _, rogue_ca = rogue_msp(tmp_path / "rogue")
+    check = verify_bundle(bundle, org_cas=cas | {"OrdererMSP": rogue_ca})
+    assert not check.ok and "orderer signature" in check.problem
+    assert "not an orderer of the given OrdererMSP CA" in check.found
 
 
 def test_the_cli_exits_1_on_a_tampered_block_and_says_why(tmp_path: Path, bundle: Bundle) -> None:
