@@ -8,25 +8,34 @@ A bundle is JSON (version 1)::
      "proof":   the record's Merkle proof (leaf hash, index, tree size, path),
      "receipt": the batch's receipt as the ledger holds it,
      "ledger":  {"kind": "local", "entry": the signed local-ledger entry
-                 (index, prev_hash, header, hash, sig)}}
+                 (index, prev_hash, header, hash, sig)}
+             or {"kind": "fabric", "entry": {"block": the block of the anchoring
+                 transaction (base64 protobuf), "org_cas": {MSP id: CA PEM}}}}
 
-``verify_bundle`` needs nothing but the bundle and the ledger's public key:
-the entry's hash is recomputed and its Ed25519 signature checked, the
-receipt must equal what the entry anchors, and record -> leaf -> path ->
-root must reach the entry's root. Fabric bundles (block + endorsements)
-will be a new ``ledger.kind`` in the same version.
+``verify_bundle`` needs nothing but the bundle and the ledger's trust anchor:
+
+- local: the ledger's Ed25519 public key; the entry's hash is recomputed and
+  its signature checked;
+- fabric: the organisations' CA certificates, from the auditor (the bundle's
+  ``org_cas`` are what the exporter used, never trusted); the block audit of
+  ``ledger.fabric.audit`` runs (data hash, VALID flag, client and endorsement
+  signatures, CA chains, the AND(PortAuthority, Customs) policy, the write set;
+  the orderer's block signature too when the OrdererMSP CA is among them).
+
+Then the receipt must equal what the entry (or the block's write set) anchors,
+and record -> leaf -> path -> root must reach that root.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import msgspec
 
 from cargotrail.audit.check import RecordCheck, decode_record, read_proof, receipt_differences
 from cargotrail.contract.records import AnchorReceipt, LedgerKind, Proof
-from cargotrail.errors import StoreError, ValidationError, VerificationError
+from cargotrail.errors import ConfigError, StoreError, ValidationError, VerificationError
 from ledger.core.verify import verify_record as verify_against_root
 from ledger.local import check_entry
 from store.base import Repository
@@ -41,6 +50,19 @@ class SignedEntries(Protocol):
     def kind(self) -> LedgerKind: ...
     def get(self, batch_id: str) -> AnchorReceipt | None: ...
     def signed_entry(self, batch_id: str) -> dict[str, Any] | None: ...
+
+
+class BundleCheck(RecordCheck, frozen=True, kw_only=True):
+    """The verdict on a bundle: the record's, plus where it is anchored and who endorsed it.
+
+    ``anchored_in`` names the ledger entry (local) or block and transaction (fabric);
+    ``endorsed_by`` lists the MSP ids whose endorsements verified (fabric only). Both are
+    empty unless ``ok``.
+    """
+
+    ledger: str = ""
+    anchored_in: str = ""
+    endorsed_by: tuple[str, ...] = ()
 
 
 class _Bundle(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,33 +134,106 @@ def _section(data: Mapping[str, Any], into: type[Proof] | type[AnchorReceipt], w
         raise VerificationError(f"{what} in the bundle", expected="readable", found=str(exc)) from exc
 
 
-def _verify(b: _Bundle, rid: str, public_key_pem: bytes) -> None:
-    record = decode_record(msgspec.json.encode(b.record), b.record_kind, rid)
-    proof: Proof = _section(b.proof, Proof, f"proof of record {rid}")
-    receipt: AnchorReceipt = _section(b.receipt, AnchorReceipt, f"receipt of batch {proof.batch_id}")
-    kind = b.ledger.get("kind")
-    if kind != LedgerKind.LOCAL.value:
-        raise VerificationError("ledger kind of the bundle", expected="local", found=str(kind))
-    held = check_entry(b.ledger.get("entry"), public_key_pem)
+def bundle_ledger(bundle: object) -> str:
+    """The ledger kind a bundle names (``local``, ``fabric``, or whatever a tamperer wrote).
+
+    It tells a caller which trust anchor to load; raises ``ValidationError`` when ``bundle`` is
+    not a proof bundle of a known version.
+    """
+    return str(_parse(bundle).ledger.get("kind"))
+
+
+class _Anchor(NamedTuple):
+    """What a bundle's ledger section, once checked, says about the batch."""
+
+    receipt: AnchorReceipt  # as the signed entry or the block records it
+    where: str  # the entry, or the block and transaction
+    endorsers: tuple[str, ...] = ()
+
+
+def _wrong_kind(found: str, expected: str, why: str) -> VerificationError:
+    return VerificationError(f"ledger kind of the bundle ({why})", expected=expected, found=found)
+
+
+def _local(entry: object, receipt: AnchorReceipt, public_key_pem: bytes) -> _Anchor:
+    held = check_entry(entry, public_key_pem)
     for field, expected, found in receipt_differences(held, receipt)[:1]:
         raise VerificationError(
             f"{field} of batch {receipt.batch_id}: the bundle's receipt differs from the signed ledger entry",
             expected=expected,
             found=found,
         )
-    verify_against_root(record, proof, held)
+    return _Anchor(held, f"local ledger entry {held.block}")
 
 
-def verify_bundle(bundle: object, public_key_pem: bytes) -> RecordCheck:
-    """Verify a proof bundle offline with the ledger's public key (see the module docstring).
+def _fabric(entry: object, receipt: AnchorReceipt, org_cas: Mapping[str, bytes]) -> _Anchor:
+    from ledger.fabric.audit import check_evidence  # the Fabric protobufs load only for Fabric bundles
 
-    Raises ``ValidationError`` only when ``bundle`` is not a proof bundle of a
-    known version; every failed check is a ``RecordCheck`` with ``ok=False``.
+    if not isinstance(entry, Mapping):
+        raise VerificationError(
+            f"fabric evidence of batch {receipt.batch_id}", expected="an object", found=type(entry).__name__
+        )
+    check = check_evidence(entry, receipt, org_cas)  # holds the anchored fields to the write set
+    for field, expected, found in receipt_differences(check.receipt, receipt)[:1]:  # ledger, tx, block
+        raise VerificationError(
+            f"{field} of batch {receipt.batch_id}: the bundle's receipt differs from the block",
+            expected=expected,
+            found=found,
+        )
+    signed = f" signed by {check.ordered_by}" if check.ordered_by else ""
+    return _Anchor(check.receipt, f"fabric block {check.block}{signed}, tx {receipt.tx_id}", check.endorsers)
+
+
+def _verify(
+    b: _Bundle, rid: str, public_key_pem: bytes | None, org_cas: Mapping[str, bytes] | None
+) -> _Anchor:
+    record = decode_record(msgspec.json.encode(b.record), b.record_kind, rid)
+    proof: Proof = _section(b.proof, Proof, f"proof of record {rid}")
+    receipt: AnchorReceipt = _section(b.receipt, AnchorReceipt, f"receipt of batch {proof.batch_id}")
+    kind, entry = str(b.ledger.get("kind")), b.ledger.get("entry")
+    if kind == LedgerKind.LOCAL.value:
+        if not public_key_pem:
+            raise _wrong_kind(kind, "fabric", "only the organisations' CA certificates were given")
+        anchored = _local(entry, receipt, public_key_pem)
+    elif kind == LedgerKind.FABRIC.value:
+        if not org_cas:
+            raise _wrong_kind(kind, "local", "only the ledger's public key was given")
+        anchored = _fabric(entry, receipt, org_cas)
+    else:
+        raise _wrong_kind(kind, " or ".join(k.value for k in LedgerKind), "unknown ledger")
+    verify_against_root(record, proof, anchored.receipt)
+    return anchored
+
+
+def verify_bundle(
+    bundle: object, public_key_pem: bytes | None = None, *, org_cas: Mapping[str, bytes] | None = None
+) -> BundleCheck:
+    """Verify a proof bundle offline (see the module docstring).
+
+    ``public_key_pem`` is the local ledger's key, ``org_cas`` the Fabric organisations' CA
+    certificates ({MSP id: PEM}): the trust anchors given say which ledger the bundle must be on
+    (a bundle on the other one fails). Raises ``ValidationError`` when ``bundle`` is not a proof
+    bundle of a known version and ``ConfigError`` when no trust anchor is given; every failed
+    check is a ``BundleCheck`` with ``ok=False``.
     """
     b = _parse(bundle)
+    if not public_key_pem and not org_cas:
+        raise ConfigError(
+            "no trust anchor given: the ledger's public key (local) or the organisations' CA"
+            " certificates (fabric; the bundle's own copies are not trusted)"
+        )
     rid, bid = str(b.proof.get("record_id", "")), str(b.proof.get("batch_id", ""))
+    ledger = str(b.ledger.get("kind"))
     try:
-        _verify(b, rid, public_key_pem)
+        anchor = _verify(b, rid, public_key_pem, org_cas)
     except VerificationError as exc:
-        return RecordCheck.failure(rid, b.record_kind, bid, exc)
-    return RecordCheck(record_id=rid, kind=b.record_kind, batch_id=bid, ok=True)
+        return msgspec.structs.replace(BundleCheck.failure(rid, b.record_kind, bid, exc), ledger=ledger)
+    return BundleCheck(
+        record_id=rid,
+        kind=b.record_kind,
+        batch_id=bid,
+        ok=True,
+        ledger=ledger,
+        anchored_in=anchor.where,
+        endorsed_by=anchor.endorsers,
+    )

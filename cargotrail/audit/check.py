@@ -19,7 +19,7 @@ check" is not "checked and failed".
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import msgspec
 
@@ -76,7 +76,7 @@ class RecordCheck(msgspec.Struct, frozen=True, kw_only=True):
         return self.problem != NOT_IN_STORE
 
     @classmethod
-    def failure(cls, rid: str, kind: str, bid: str, exc: VerificationError) -> RecordCheck:
+    def failure(cls, rid: str, kind: str, bid: str, exc: VerificationError) -> Self:
         return cls(
             record_id=rid, kind=kind, batch_id=bid, problem=str(exc), expected=exc.expected, found=exc.found
         )

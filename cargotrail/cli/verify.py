@@ -140,25 +140,54 @@ def _verify_trail(settings: Settings, container: str, start: datetime, end: date
     return report.ok
 
 
-def _verify_bundle(settings: Settings, path: Path, key: Path | None, as_json: bool) -> bool:
-    from cargotrail.audit import verify_bundle
+def _fabric_cas(settings: Settings, ca_dir: Path | None) -> tuple[dict[str, bytes], str]:
+    """The auditor's CA certificates of the Fabric organisations, and where they came from."""
+    from ledger.fabric.trust import org_cas_from_dir, parse_org_cas
+
+    if ca_dir is not None:
+        return org_cas_from_dir(ca_dir), str(ca_dir)
+    if settings.fabric_org_cas:
+        return parse_org_cas(settings.fabric_org_cas), "CARGOTRAIL_FABRIC_ORG_CAS"
+    raise _usage(
+        "a Fabric bundle is verified with the organisations' CA certificates: give --ca-certs DIR"
+        " (the bundle's own copies are not trusted)"
+    )
+
+
+def _verify_bundle(
+    settings: Settings, path: Path, key: Path | None, ca_dir: Path | None, as_json: bool
+) -> bool:
+    from cargotrail.audit import bundle_ledger, verify_bundle
     from cargotrail.wiring import LEDGER_DIR
     from ledger.keys import PUBLIC_NAME
 
-    key = key or settings.data_dir / LEDGER_DIR / PUBLIC_NAME
     try:
         bundle = json.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise _usage(f"cannot read proof bundle {path}: {exc}") from None
-    try:
-        pem = key.read_bytes()
-    except OSError as exc:
-        raise _usage(f"cannot read the ledger's public key {key}: {exc}") from None
-    check = verify_bundle(bundle, pem)
-    if as_json:
-        _emit_json(check.to_dict() | {"bundle": str(path), "public_key": str(key)})
+    kind = bundle_ledger(bundle)
+    if kind == "fabric":
+        if key is not None:
+            raise _usage(f"{path} is anchored on Fabric: give --ca-certs DIR, not --public-key")
+        cas, trusted = _fabric_cas(settings, ca_dir)
+        check = verify_bundle(bundle, org_cas=cas)
     else:
-        _print_check(check)
+        if ca_dir is not None:
+            raise _usage(f"{path} is anchored on the {kind} ledger: --ca-certs is for Fabric bundles")
+        key = key or settings.data_dir / LEDGER_DIR / PUBLIC_NAME
+        try:
+            pem = key.read_bytes()
+        except OSError as exc:
+            raise _usage(f"cannot read the ledger's public key {key}: {exc}") from None
+        check, trusted = verify_bundle(bundle, pem), str(key)
+    if as_json:
+        trust = "ca_certs" if kind == "fabric" else "public_key"
+        _emit_json(check.to_dict() | {"bundle": str(path), trust: trusted})
+        return bool(check.ok)
+    _print_check(check)
+    if check.ok:
+        endorsed = f", endorsed by {', '.join(check.endorsed_by)}" if check.endorsed_by else ""
+        out.print(f"  anchored in {check.anchored_in}{endorsed} (trusting {escape(trusted)})")
     return bool(check.ok)
 
 
@@ -173,21 +202,36 @@ def verify(
     public_key: Path | None = typer.Option(
         None,
         "--public-key",
-        help="Ledger public key PEM for --bundle (default: <data dir>/ledger/signing_key.pub.pem).",
+        help="Local-ledger bundles: the ledger's public key PEM "
+        "(default: <data dir>/ledger/signing_key.pub.pem).",
+    ),
+    ca_certs: Path | None = typer.Option(
+        None,
+        "--ca-certs",
+        help="Fabric bundles: a folder with each organisation's CA certificate, named by MSP id: "
+        "<MSP id>.pem, or the organisation's MSP folder <MSP id>/ (its cacerts/*.pem), e.g. "
+        "PortAuthorityMSP.pem and CustomsMSP.pem (default: CARGOTRAIL_FABRIC_ORG_CAS). "
+        "The block in the bundle is audited: validity flag, client and endorsement signatures, "
+        "CA chains, the two-organisation policy, the write set holding the root; with OrdererMSP.pem "
+        "there too, the ordering service's signature on the block. "
+        "The CA certificates inside the bundle are never trusted.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
 ) -> None:
-    """Verify against the ledger: one record, a container's whole trail, or a proof bundle (offline)."""
+    """Verify against the ledger: one record, a container's whole trail, or a proof bundle (offline).
+
+    Bundles need no network: a local one is checked with --public-key, a Fabric one with --ca-certs.
+    """
     if sum(x is not None for x in (record, container, bundle)) != 1:
         raise _usage("give exactly one of --record ID, --container NUMBER, --bundle FILE")
     if (start or end) and container is None:
         raise _usage("--from/--to go with --container")
-    if public_key is not None and bundle is None:
-        raise _usage("--public-key goes with --bundle")
+    if (public_key is not None or ca_certs is not None) and bundle is None:
+        raise _usage("--public-key and --ca-certs go with --bundle")
     try:
         settings = Settings.from_env()
         if bundle is not None:
-            ok = _verify_bundle(settings, bundle, public_key, as_json)
+            ok = _verify_bundle(settings, bundle, public_key, ca_certs, as_json)
         elif record is not None:
             ok = _verify_record(settings, record, as_json)
         else:

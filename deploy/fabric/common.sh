@@ -36,6 +36,16 @@ peer_port() { echo $((27051 + $1 * 100)); }
 peer_cc_port() { echo $((27052 + $1 * 100)); }
 peer_ops_port() { echo $((27053 + $1 * 100)); }
 ccaas_port() { echo $((27054 + $1 * 100)); }
+# Where the nodes are reached: "native" (every node on 127.0.0.1, the default) or "compose" (one
+# container per node on the docker-compose network, reached by the host name its TLS certificate names).
+# Ports are the same in both, so one configtx.yaml template and one channel setup serve both.
+FABRIC_HOSTS="${FABRIC_HOSTS:-native}"
+[[ "$FABRIC_HOSTS" == native || "$FABRIC_HOSTS" == compose ]] || {
+    printf 'fabric: error: FABRIC_HOSTS=%s: expected native or compose\n' "$FABRIC_HOSTS" >&2
+    exit 1
+}
+orderer_host() { if [[ "$FABRIC_HOSTS" == compose ]]; then echo "orderer$1.orderer.cargotrail.test"; else echo 127.0.0.1; fi; }
+peer_host() { if [[ "$FABRIC_HOSTS" == compose ]]; then echo "peer0.$(org_name "$1").cargotrail.test"; else echo 127.0.0.1; fi; }
 org_name() { case "$1" in 1) echo portauthority ;; 2) echo customs ;; *) die "no org $1" ;; esac; }
 org_msp() { case "$1" in 1) echo PortAuthorityMSP ;; 2) echo CustomsMSP ;; *) die "no org $1" ;; esac; }
 
@@ -66,12 +76,13 @@ retry_transient() {
     done
 }
 
-# wait_port PORT SECONDS WHAT: poll a TCP port on 127.0.0.1 until it accepts or time runs out.
+# wait_port PORT SECONDS WHAT [HOST]: poll a TCP port (on 127.0.0.1 by default) until it accepts or
+# time runs out.
 wait_port() {
-    local port="$1" secs="$2" what="$3" i
+    local port="$1" secs="$2" what="$3" host="${4:-127.0.0.1}" i
     for ((i = 0; i < secs * 5; i++)); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return 0; fi
         sleep 0.2
     done
-    die "$what did not listen on 127.0.0.1:$port within ${secs}s (see its log under $FABRIC_NET/logs)"
+    die "$what did not listen on $host:$port within ${secs}s (see its log)"
 }

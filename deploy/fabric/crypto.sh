@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Generate the network's crypto material (cryptogen) and the channel genesis block (configtxgen) in
 # $FABRIC_NET. Idempotent: existing material is kept (delete $FABRIC_NET, or `make fabric-clean`, to renew).
+# Node addresses follow FABRIC_HOSTS (common.sh): the native network and docker-compose's share this.
 # Organisations: OrdererOrg (OrdererMSP), PortAuthority (PortAuthorityMSP), Customs (CustomsMSP).
 source "$(dirname "$0")/common.sh"
 
@@ -45,7 +46,7 @@ Organizations:
       Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
     OrdererEndpoints:
 YAML
-        for ((i = 1; i <= FABRIC_ORDERERS; i++)); do echo "      - 127.0.0.1:$(orderer_port "$i")"; done
+        for ((i = 1; i <= FABRIC_ORDERERS; i++)); do echo "      - $(orderer_host "$i"):$(orderer_port "$i")"; done
         for o in 1 2; do
             msp=$(org_msp "$o")
             cat <<YAML
@@ -59,7 +60,7 @@ YAML
       Admins: {Type: Signature, Rule: "OR('$msp.admin')"}
       Endorsement: {Type: Signature, Rule: "OR('$msp.peer')"}
     AnchorPeers:
-      - {Host: 127.0.0.1, Port: $(peer_port "$o")}
+      - {Host: $(peer_host "$o"), Port: $(peer_port "$o")}
 YAML
         done
         cat <<YAML
@@ -88,7 +89,7 @@ Profiles:
 YAML
         for ((i = 1; i <= FABRIC_ORDERERS; i++)); do
             tls="$ord/orderers/orderer$i.orderer.cargotrail.test/tls/server.crt"
-            echo "          - {Host: 127.0.0.1, Port: $(orderer_port "$i"), ClientTLSCert: $tls, ServerTLSCert: $tls}"
+            echo "          - {Host: $(orderer_host "$i"), Port: $(orderer_port "$i"), ClientTLSCert: $tls, ServerTLSCert: $tls}"
         done
         cat <<YAML
     Application:

@@ -6,5 +6,8 @@
 - ``errors``    one typed error per stage, translated from gRPC (see its docstring for the tree)
 - ``ledger``    ``FabricLedger``: the ``ledger.base.Ledger`` promises on the anchors chaincode
 - ``audit``     pure, offline: a block's validity, endorsements, policy and write set
+- ``orderer``   pure, offline: the ordering service's signature on a block
+- ``anchor_json`` pure: the chaincode's JSON form of a batch header and its world-state key
+- ``trust``     the organisations' CA certificates an auditor trusts, from a folder or a setting
 - ``config``    ``open_fabric_ledger(settings)``
 """

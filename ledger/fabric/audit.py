@@ -4,6 +4,8 @@
 ``VerificationError`` saying which check failed, with expected and found:
 
 1. the block's data hash is SHA-256 of its transactions (no transaction was altered in place);
+   when ``org_cas`` holds the orderer organisation's CA (``OrdererMSP``), an orderer's signature
+   over the block header verifies too (``ledger.fabric.orderer``: the block was cut as number N);
 2. the receipt's transaction is in the block, the block number matches the receipt, and the
    block's validation flags mark it VALID;
 3. the client's signature on the transaction verifies, and its certificate chains to its org's CA;
@@ -12,9 +14,14 @@
 5. the endorsing organisations include every one of ``required_orgs`` (the chaincode's
    AND(PortAuthority, Customs) policy);
 6. the endorsed write set of the chaincode stores, under the batch's key, exactly the receipt's
-   batch header (root, size, time range, previous root).
+   batch header (id, stream, root, size, time range, previous root).
 
-A proof bundle can carry the block bytes (``evidence``) so that ``check_evidence`` runs with no network.
+``org_cas`` maps an MSP id to PEM: one CA certificate, or several (any of them may issue).
+The validation flags are the peer's verdict and are not signed: offline, (1)-(6) show that both
+organisations endorsed exactly this anchor in this transaction; that it then committed is the
+peer's word (online, ``GetAnchor`` returning it confirms).
+
+A proof bundle carries the block bytes (``evidence``) so that ``check_evidence`` runs with no network.
 """
 
 from __future__ import annotations
@@ -26,19 +33,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.x509.oid import NameOID
 from fabric_protos.common import common_pb2
 from fabric_protos.ledger.rwset import rwset_pb2
 from fabric_protos.ledger.rwset.kvrwset import kv_rwset_pb2
 from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_pb2
 
-from cargotrail.contract.records import AnchorReceipt
-from cargotrail.errors import VerificationError
-from ledger.fabric.identity import parse_identity, verify
+from cargotrail.contract.records import AnchorReceipt, LedgerKind
+from cargotrail.errors import ConfigError, VerificationError
+from ledger.fabric.anchor_json import anchor_key, header_from_anchor
+from ledger.fabric.identity import has_ou, issued_by, parse_identity, verify
+from ledger.fabric.orderer import ORDERER_MSP, check_orderer_signature
 
 REQUIRED_ORGS = ("PortAuthorityMSP", "CustomsMSP")
+# The receipt fields the write set must hold, root first (the one an auditor cares about most).
+ANCHORED_FIELDS = ("root", "batch_id", "stream", "size", "prev_root", "first_ts", "last_ts")
 _TRANSACTIONS_FILTER = common_pb2.BlockMetadataIndex.TRANSACTIONS_FILTER
 
 
@@ -50,27 +60,34 @@ class BlockCheck:
     tx_index: int
     endorsers: tuple[str, ...]  # MSP ids whose endorsement verified
     anchor: Mapping[str, Any]  # the anchor JSON in the write set
+    receipt: AnchorReceipt  # the receipt as the block records it (equal to the one checked)
+    ordered_by: str = ""  # the orderer MSP whose block signature verified ("" when not checked)
 
 
 def _fail(what: str, expected: object, found: object) -> VerificationError:
     return VerificationError(what, expected=str(expected), found=str(found))
 
 
-def _chains(cert: x509.Certificate, msp_id: str, org_cas: Mapping[str, x509.Certificate]) -> bool:
-    ca = org_cas.get(msp_id)
-    if ca is None:
-        return False
-    try:
-        cert.verify_directly_issued_by(ca)
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
+def _load_cas(org_cas_pem: Mapping[str, bytes]) -> dict[str, list[x509.Certificate]]:
+    out: dict[str, list[x509.Certificate]] = {}
+    for msp, pem in org_cas_pem.items():
+        try:
+            out[msp] = x509.load_pem_x509_certificates(pem)
+        except ValueError:
+            raise ConfigError(f"CA certificate of {msp}: not a PEM certificate") from None
+    return out
 
 
-def _is_peer(cert: x509.Certificate) -> bool:
-    return any(
-        a.value == "peer" for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    )
+def _issuer_problem(
+    cert: x509.Certificate, msp_id: str, org_cas: Mapping[str, list[x509.Certificate]]
+) -> str:
+    """Why ``cert`` does not chain to ``msp_id``'s CA, or "" when it does."""
+    cas = org_cas.get(msp_id)
+    if not cas:
+        return f"no CA certificate of {msp_id} given (issuer {cert.issuer.rfc4514_string()})"
+    if issued_by(cert, cas):
+        return ""
+    return f"issued by {cert.issuer.rfc4514_string()}, not by the given {msp_id} CA"
 
 
 def check_block(
@@ -83,7 +100,7 @@ def check_block(
 ) -> BlockCheck:
     """Run the module's checks; return what they established or raise ``VerificationError``."""
     where = f"fabric tx {receipt.tx_id} (batch {receipt.batch_id})"
-    org_cas = {msp: x509.load_pem_x509_certificate(pem) for msp, pem in org_cas_pem.items()}
+    org_cas = _load_cas(org_cas_pem)
     try:
         block = common_pb2.Block.FromString(block_bytes)
     except Exception as exc:
@@ -93,6 +110,9 @@ def check_block(
         raise _fail(
             f"{where}: block {block.header.number} data hash", block.header.data_hash.hex(), data_hash.hex()
         )
+    ordered_by = ""
+    if org_cas.get(ORDERER_MSP):
+        ordered_by = check_orderer_signature(block, org_cas[ORDERER_MSP], where)
     if receipt.block is not None and receipt.block != block.header.number:
         raise _fail(f"{where}: block number", receipt.block, block.header.number)
 
@@ -115,9 +135,10 @@ def check_block(
     )
     if not verify(creator, envelope.payload, envelope.signature):
         raise _fail(f"{where}: client signature ({creator_msp})", "valid", "invalid")
-    if not _chains(creator, creator_msp, org_cas):
+    problem = _issuer_problem(creator, creator_msp, org_cas)
+    if problem:
         raise _fail(
-            f"{where}: client certificate", f"issued by the {creator_msp} CA", creator.issuer.rfc4514_string()
+            f"{where}: client certificate ({creator_msp})", f"issued by the {creator_msp} CA", problem
         )
 
     tx = transaction_pb2.Transaction.FromString(payload.data)
@@ -127,11 +148,12 @@ def check_block(
         msp, cert = parse_identity(e.endorser)
         if not verify(cert, action.proposal_response_payload + e.endorser, e.signature):
             raise _fail(f"{where}: endorsement signature of {msp}", "valid", "invalid")
-        if not _chains(cert, msp, org_cas) or not _is_peer(cert):
+        problem = _issuer_problem(cert, msp, org_cas)
+        if problem or not has_ou(cert, "peer"):
             raise _fail(
-                f"{where}: endorser certificate",
+                f"{where}: endorser certificate ({msp})",
                 f"a peer issued by the {msp} CA",
-                cert.subject.rfc4514_string(),
+                problem or f"not a peer: {cert.subject.rfc4514_string()}",
             )
         endorsers.append(msp)
     missing = [m for m in required_orgs if m not in endorsers]
@@ -143,17 +165,29 @@ def check_block(
         )
 
     anchor = _written_anchor(action.proposal_response_payload, chaincode, receipt.batch_id, where)
-    held = {
-        "batchId": receipt.batch_id,
-        "stream": receipt.stream,
-        "root": receipt.root,
-        "size": receipt.size,
-        "prevRoot": receipt.prev_root,
-    }
-    for key, value in held.items():
-        if anchor.get(key) != value:
-            raise _fail(f"{where}: {key} in the write set", value, anchor.get(key))
-    return BlockCheck(block=block.header.number, tx_index=index, endorsers=tuple(endorsers), anchor=anchor)
+    held = _anchored_receipt(anchor, receipt.tx_id, block.header.number, where)
+    shown, written = msgspec.to_builtins(receipt), msgspec.to_builtins(held)
+    for key in ANCHORED_FIELDS:
+        if shown[key] != written[key]:
+            raise _fail(f"{where}: {key} in the write set", shown[key], written[key])
+    return BlockCheck(
+        block=block.header.number,
+        tx_index=index,
+        endorsers=tuple(endorsers),
+        anchor=anchor,
+        receipt=held,
+        ordered_by=ordered_by,
+    )
+
+
+def _anchored_receipt(anchor: Mapping[str, Any], tx_id: str, block: int, where: str) -> AnchorReceipt:
+    try:
+        header = header_from_anchor(anchor)
+    except (KeyError, msgspec.ValidationError) as exc:
+        raise _fail(
+            f"{where}: anchor in the write set", "a whole batch header", f"malformed ({exc})"
+        ) from exc
+    return header.receipt(ledger=LedgerKind.FABRIC, tx_id=tx_id, block=block)
 
 
 def _find_tx(
@@ -172,7 +206,7 @@ def _written_anchor(prp_bytes: bytes, chaincode: str, batch_id: str, where: str)
     cc_action = proposal_pb2.ChaincodeAction.FromString(prp.extension)
     if cc_action.chaincode_id.name != chaincode:
         raise _fail(f"{where}: chaincode", chaincode, cc_action.chaincode_id.name)
-    key = f"\x00anchor\x00{batch_id}\x00"
+    key = anchor_key(batch_id)
     for ns in rwset_pb2.TxReadWriteSet.FromString(cc_action.results).ns_rwset:
         if ns.namespace != chaincode:
             continue
@@ -194,9 +228,16 @@ def evidence(block_bytes: bytes, org_cas_pem: Mapping[str, bytes]) -> dict[str, 
 def check_evidence(
     data: Mapping[str, Any], receipt: AnchorReceipt, trusted_cas_pem: Mapping[str, bytes] | None = None
 ) -> BlockCheck:
-    """``check_block`` on bundle evidence.
+    """``check_block`` on bundle evidence (``evidence``'s form).
 
-    Pass the auditor's own CA certificates as ``trusted_cas_pem`` so as not to trust the bundle's.
+    Pass the auditor's own CA certificates as ``trusted_cas_pem``: only without them are the
+    evidence's copies used, which is fair for evidence this process fetched from its own peer
+    but proves nothing about a bundle someone handed over.
     """
-    cas = trusted_cas_pem or {m: str(p).encode() for m, p in data["org_cas"].items()}
-    return check_block(base64.b64decode(data["block"]), receipt, cas)
+    where = f"fabric evidence of batch {receipt.batch_id}"
+    try:
+        block = base64.b64decode(data["block"], validate=True)
+        cas = trusted_cas_pem or {str(m): str(p).encode() for m, p in data["org_cas"].items()}
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise _fail(where, "a base64 block and the org CA certificates", f"malformed ({exc!r})") from exc
+    return check_block(block, receipt, cas)

@@ -1,4 +1,4 @@
-"""Building a ``FabricLedger`` from settings (the only place that reads the files they name)."""
+"""Building a ``FabricLedger`` from settings: the Gateway connection, the client identity, the org CAs."""
 
 from __future__ import annotations
 
@@ -9,20 +9,9 @@ from cargotrail.settings import Settings
 from ledger.fabric.gateway import Gateway, connect
 from ledger.fabric.identity import load_msp_dir
 from ledger.fabric.ledger import FabricLedger
+from ledger.fabric.trust import parse_org_cas
 
-
-def parse_org_cas(spec: str) -> dict[str, bytes]:
-    """``"MSP1=/path/ca.pem,MSP2=/path/ca.pem"`` -> {MSP id: CA certificate PEM}."""
-    out: dict[str, bytes] = {}
-    for part in filter(None, (p.strip() for p in spec.split(","))):
-        msp, sep, path = part.partition("=")
-        if not sep or not msp or not path:
-            raise ConfigError(f"CARGOTRAIL_FABRIC_ORG_CAS: expected MSP=path entries, found {part!r}")
-        try:
-            out[msp] = Path(path).read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"CARGOTRAIL_FABRIC_ORG_CAS: cannot read the CA of {msp}: {exc}") from exc
-    return out
+__all__ = ["open_fabric_ledger", "parse_org_cas"]  # parse_org_cas lived here first
 
 
 def open_fabric_ledger(settings: Settings) -> FabricLedger:

@@ -8,6 +8,7 @@ high-S signature ("Invalid S. Must be smaller than half the order"), so S is rep
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.x509.oid import NameOID
 from fabric_protos.msp import identities_pb2
 
 from cargotrail.errors import ConfigError
@@ -56,6 +58,22 @@ def verify(cert: x509.Certificate, data: bytes, signature: bytes) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def issued_by(cert: x509.Certificate, cas: Sequence[x509.Certificate]) -> bool:
+    """Whether one of ``cas`` issued ``cert`` directly (its signature on the certificate verifies)."""
+    for ca in cas:
+        try:
+            cert.verify_directly_issued_by(ca)
+            return True
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+    return False
+
+
+def has_ou(cert: x509.Certificate, ou: str) -> bool:
+    """Whether ``cert`` carries the organisational unit ``ou`` (Fabric's node OUs: peer, orderer, client)."""
+    return any(a.value == ou for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME))
 
 
 @dataclass(frozen=True)

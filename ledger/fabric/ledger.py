@@ -27,6 +27,7 @@ from cargotrail.contract.records import AnchorReceipt, LedgerKind
 from cargotrail.errors import LedgerError, VerificationError
 from ledger.base import DEFAULT_LIST_LIMIT
 from ledger.core.batch import BatchHeader
+from ledger.fabric.anchor_json import header_from_anchor
 from ledger.fabric.audit import REQUIRED_ORGS, check_block, evidence
 from ledger.fabric.gateway import Gateway
 
@@ -35,23 +36,6 @@ PAGE = 1000  # the chaincode's largest ListAnchors page
 
 def _ts(value: Any) -> str:
     return msgspec.json.encode(value).decode().strip('"')
-
-
-def header_from_anchor(a: Mapping[str, Any]) -> BatchHeader:
-    """The batch header an ``Anchor`` JSON object (chaincode form) records."""
-    return msgspec.convert(
-        {
-            "batch_id": a["batchId"],
-            "stream": a["stream"],
-            "seq": a["seq"],
-            "root": a["root"],
-            "size": a["size"],
-            "first_ts": a["firstTs"],
-            "last_ts": a["lastTs"],
-            "prev_root": a["prevRoot"],
-        },
-        BatchHeader,
-    )
 
 
 class FabricLedger:

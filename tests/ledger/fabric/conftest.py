@@ -12,17 +12,23 @@ from pathlib import Path
 import pytest
 
 from cargotrail.settings import Settings
-from ledger.fabric.config import open_fabric_ledger, parse_org_cas
+from ledger.fabric.config import open_fabric_ledger
 from ledger.fabric.ledger import FabricLedger
+from ledger.fabric.trust import parse_org_cas
 
 DEFAULT_ENV = Path.home() / ".cache/cargotrail/fabric-net/env"
 
 
-def fabric_settings() -> Settings:
+def fabric_env() -> dict[str, str]:
+    """The CARGOTRAIL_FABRIC_* settings `make fabric-up` wrote, as environment variables."""
     path = Path(os.environ.get("CARGOTRAIL_TEST_FABRIC_ENV", DEFAULT_ENV))
     if not path.exists():
         pytest.fail(f"no Fabric network settings at {path}: run `make fabric-up` (part of `make test`)")
-    env = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def fabric_settings() -> Settings:
+    env = fabric_env()
     return Settings.from_env({**env, "CARGOTRAIL_LEDGER": "fabric", "CARGOTRAIL_FABRIC_TIMEOUT_S": "10"})
 
 
