@@ -64,7 +64,7 @@ def org_cas(s: Settings) -> dict[str, bytes] | None:
     """The auditor's own CA certificates of the Fabric organisations (CARGOTRAIL_FABRIC_ORG_CAS), if set."""
     if not s.fabric_org_cas:
         return None
-    from ledger.fabric.config import parse_org_cas  # gRPC and the Fabric protobufs only when used
+    from ledger.fabric.trust import parse_org_cas  # the Fabric protobufs only when used
 
     return parse_org_cas(s.fabric_org_cas)
 

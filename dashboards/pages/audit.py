@@ -90,9 +90,11 @@ if submitted:
         st.json(summary)
 
 st.subheader("Verify a proof bundle")
-if key is None:
+cas = org_cas(s)
+if key is None and cas is None:
     st.caption(
-        "No ledger public key in the data directory (a Fabric ledger's bundles are verified by the CLI)."
+        "No trust anchor to verify bundles with: the local ledger's public key (in the data directory)"
+        " or the Fabric organisations' CA certificates (CARGOTRAIL_FABRIC_ORG_CAS)."
     )
 else:
     upload = st.file_uploader("Proof bundle (JSON)", type=["json"], key="bundle_upload")
@@ -102,11 +104,15 @@ else:
             st.error(problem)
         else:
             try:
-                check = verify_bundle(data, key)
+                check = verify_bundle(data, key, org_cas=cas)
             except CargotrailError as exc:
-                st.error(f"Not a proof bundle: {exc}")
+                st.error(f"Cannot verify this bundle: {exc}")
             else:
                 if check.ok:
-                    st.success(f"Bundle verified: record {check.record_id} is in batch {check.batch_id}.")
+                    where = f", {check.anchored_in}" if check.anchored_in else ""
+                    who = f", endorsed by {', '.join(check.endorsed_by)}" if check.endorsed_by else ""
+                    st.success(
+                        f"Bundle verified: record {check.record_id} is in batch {check.batch_id}{where}{who}."
+                    )
                 else:
                     st.error(f"Bundle FAILED: {check.problem}")

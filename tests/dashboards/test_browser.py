@@ -43,6 +43,8 @@ ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 WAIT_MS = 60_000
+FABRIC_DATA = Path(__file__).resolve().parents[1] / "ledger" / "fabric" / "data"  # a real bundle
+FABRIC_CAS = FABRIC_DATA / "ca"
 BASEMAP_HOSTS = {"tile.openstreetmap.org", "basemaps.cartocdn.com"}  # blank offline; everything else is local
 
 
@@ -63,7 +65,10 @@ def server(data_dir) -> Iterator[str]:
     cmd = [sys.executable, "-m", "streamlit", "run", APP, "--server.headless=true"]
     cmd += [f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"]
     cmd += ["--server.fileWatcherType=none"]
-    env = {**os.environ, "CARGOTRAIL_DATA_DIR": str(data_dir)}
+    # The auditor's copies of the Fabric organisations' CAs (those of the captured bundle): bundles
+    # from both ledgers verify on the Audit page.
+    cas = ",".join(f"{pem.stem}={pem}" for pem in sorted(FABRIC_CAS.glob("*.pem")))
+    env = {**os.environ, "CARGOTRAIL_DATA_DIR": str(data_dir), "CARGOTRAIL_FABRIC_ORG_CAS": cas}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -160,6 +165,15 @@ def test_an_uploaded_bundle_is_verified_on_the_audit_page(page, server, data_dir
     page.locator("input[type=file]").set_input_files(str(bundle))
     visible(page, f"Bundle verified: record {rid}")
     page.screenshot(path=SHOTS / "audit.png", full_page=True)
+
+
+def test_an_uploaded_fabric_bundle_is_verified_with_its_endorsements(page, server):
+    bundle = json.loads((FABRIC_DATA / "bundle.json").read_text())
+    page.goto(f"{server}/audit")
+    visible(page, "Anchored batches")
+    page.locator("input[type=file]").set_input_files(str(FABRIC_DATA / "bundle.json"))
+    visible(page, f"Bundle verified: record {bundle['proof']['record_id']}")
+    visible(page, "endorsed by PortAuthorityMSP, CustomsMSP")  # in the block's order
 
 
 def test_the_feeds(page, server):
