@@ -48,6 +48,9 @@ class RecordProducer:
             "message.timeout.ms": int(delivery_timeout_s * 1000),
             "queue.buffering.max.messages": 500_000,
             "socket.timeout.ms": 10_000,
+            # Reports for failed records only: a Python callback per acknowledged record cost
+            # ~10% of a producer's CPU; ``flush`` still waits for every acknowledgement.
+            "delivery.report.only.error": True,
         }
         config.update(extra or {})
         self._p = Producer(config)
