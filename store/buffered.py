@@ -170,8 +170,10 @@ class BufferedStore(ReadThrough):
             o.ended = self._wall()
             log.warning(
                 "store available again after %.1f s and %d retries: all %d buffered micro-batches written",
-                o.ended - o.started, o.retries, o.most_batches_buffered,
-            )  # fmt: skip
+                o.ended - o.started,
+                o.retries,
+                o.most_batches_buffered,
+            )
         self._delay = self.first_delay_s
         return True
 
