@@ -346,6 +346,13 @@ class Repository(Protocol):
     def dead_letters(self, limit: int = 200) -> list[DeadLetter]: ...
     def counts(self) -> dict[str, int]: ...
     def record(self, record_id: str) -> StoredRecord | None: ...
+    def stored_reading_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are ids of stored readings (of any flag), by the readings' primary key.
+
+        The embedded runtime asks about its late readings, to drop copies of readings it took before.
+        """
+        ...
+
     def records_for(self, container_id: str, start: float, end: float) -> list[StoredRecord]:
         """Every anchored record of ``container_id`` with ``start <= ts <= end``, exactly as stored.
 

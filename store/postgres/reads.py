@@ -8,6 +8,7 @@ positions and zone presence are kept up to date by the sink.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -200,6 +201,16 @@ class Reads(Connected):
             {"i": record_id},
         )
         return StoredRecord(record_id=record_id, kind=rows[0][0], body=bytes(rows[0][1])) if rows else None
+
+    def stored_reading_ids(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = self._read(
+            f"looking up {len(ids)} reading ids",
+            "SELECT reading_id FROM readings WHERE reading_id = ANY(%s)",
+            [list(ids)],
+        )
+        return {str(i) for (i,) in rows}
 
     def records_for(self, container_id: str, start: float, end: float) -> list[StoredRecord]:
         where = "WHERE container_id = %(c)s AND ts BETWEEN %(a)s AND %(b)s"
