@@ -44,7 +44,7 @@ _NONE: Ints = np.empty(0, dtype=np.int64)
 
 
 def find_copies(held: ReadingTable, table: ReadingTable) -> Ints:
-    """Rows of ``table`` (ascending) whose (device, seq) is ``held`` or comes earlier in ``table``.
+    """Rows of ``table`` (ascending) whose (device, seq) is among ``held`` or earlier in ``table``.
 
     Both tables take their device codes from the same ``DeviceRanks``.
     """
@@ -57,7 +57,8 @@ def find_copies(held: ReadingTable, table: ReadingTable) -> Ints:
     if not (ordered[1:] == ordered[:-1]).any():  # the usual case: no two keys alike
         return _NONE
     order = np.argsort(keys, kind="stable")
-    alike = keys[order][1:] == keys[order][:-1]
+    ordered = keys[order]
+    alike = ordered[1:] == ordered[:-1]
     in_run = np.zeros(len(keys), dtype=bool)
     in_run[1:] |= alike
     in_run[:-1] |= alike
