@@ -17,8 +17,8 @@ from store.postgres import PostgresStore
 
 
 @pytest.fixture
-def pg_schema() -> Iterator[Callable[[], Repository]]:
-    """Opens PostgresStores on a fresh schema of the test server (CARGOTRAIL_TEST_PG_URL), dropped after."""
+def pg_url() -> str:
+    """The test server's URL (CARGOTRAIL_TEST_PG_URL), once it answers."""
     url = os.environ.get(
         "CARGOTRAIL_TEST_PG_URL", "postgresql://cargotrail:cargotrail@127.0.0.1:55432/cargotrail"
     )
@@ -28,7 +28,13 @@ def pg_schema() -> Iterator[Callable[[], Repository]]:
         pytest.fail(
             f"PostgreSQL at CARGOTRAIL_TEST_PG_URL is unreachable ({exc}): start it with `make pg-up`"
         )
+    return url
+
+
+@pytest.fixture
+def pg_schema(pg_url: str) -> Iterator[Callable[[], Repository]]:
+    """Opens PostgresStores on a fresh schema of the test server, dropped after."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    yield lambda: PostgresStore(url, schema=name)
-    with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
+    yield lambda: PostgresStore(pg_url, schema=name)
+    with psycopg.connect(pg_url, connect_timeout=5, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")

@@ -8,7 +8,6 @@ ends exactly as after the input without them: the same readings, events, alerts 
 
 from __future__ import annotations
 
-import os
 import random
 import tempfile
 import uuid
@@ -28,7 +27,6 @@ from services.simulator import SimBatch, SimConfig, Simulator
 from store.base import Repository
 from store.buffered import BufferedStore
 from store.postgres import PostgresStore
-from tests.store.conftest import DEFAULT_PG_URL
 from tests.store.tcp_proxy import TcpProxy
 from tests.streams.embedded_run import Run
 from tests.streams.runtime_outputs import Outputs, anchored_once, unanchored
@@ -130,9 +128,9 @@ def test_copies_are_dropped_on_postgresql(sim, plain, tmp_path, pg_schema):
 
 
 @pytest.fixture
-def through_proxy() -> Iterator[tuple[TcpProxy, Callable[[], Repository]]]:
+def through_proxy(pg_url: str) -> Iterator[tuple[TcpProxy, Callable[[], Repository]]]:
     """A proxy a test can cut, and opens buffered PostgreSQL stores through it on a fresh schema."""
-    url = os.environ.get("CARGOTRAIL_TEST_PG_URL", DEFAULT_PG_URL)
+    url = pg_url
     target = urlsplit(url)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432)
     through = url.replace(f"{target.hostname}:{target.port}", f"127.0.0.1:{proxy.port}")
