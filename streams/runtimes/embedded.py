@@ -180,8 +180,8 @@ class EmbeddedRuntime:
         c.plans += len(plans)
         self.processors.add_plans(plans)
         result = self.processors.process(valid, source_time, stored=self._stored)
-        taken = self._taken(valid, result.duplicates)
         c.duplicates += len(result.duplicates)
+        taken = self._taken(valid, result.duplicates)
         with self.store.unit_of_work():  # one commit per micro-batch
             if self.inbox and (taken or plans or source_time is not None):
                 self._keep(batch_entry(taken, plans, source_time), len(taken))
@@ -215,10 +215,12 @@ class EmbeddedRuntime:
         if not duplicates:
             return valid
         dropped = set(duplicates)
-        log.debug(
-            "%d readings dropped as copies of readings taken before: %s",
+        log.info(
+            "%d readings dropped as copies of readings taken before (%s%s); duplicates dropped: %d",
             len(dropped),
-            ", ".join(f"{valid[i].device_id}#{valid[i].seq}" for i in duplicates[:10]),
+            ", ".join(f"{valid[i].device_id}#{valid[i].seq}" for i in duplicates[:5]),
+            ", ..." if len(dropped) > 5 else "",
+            self.counters.duplicates,
         )
         return [r for i, r in enumerate(valid) if i not in dropped]
 
