@@ -106,8 +106,9 @@ def run_naive(zones: list[Zone], plans: list, readings: list[Reading], *, indexe
         on_route = plan is None or service or any(z.zone_id in plan for z in inside)
         s = states.setdefault(r.container_id, ContainerState())
         reading_id(r.device_id, r.seq)
-        step(s, r, r.ts.timestamp(), FixContext(in_service_zone=service, on_route=on_route),
-             p.plans.limits(r.container_id), p.plans.temp_band(r.container_id), alerts)  # fmt: skip
+        context = FixContext(in_service_zone=service, on_route=on_route)
+        limits, band = p.plans.limits(r.container_id), p.plans.temp_band(r.container_id)
+        step(s, r, r.ts.timestamp(), context, limits, band, alerts)
     return time.process_time() - started
 
 
@@ -117,13 +118,17 @@ def main() -> None:
     t = time.perf_counter()
     sim, readings, plans = generate(containers, hours)
     zones = zones_for(sim)
-    print(f"input: {len(readings):,} readings from {containers:,} containers over {hours:g} h, "
-          f"{len(zones):,} zones, {len(plans):,} voyage plans (generated in {time.perf_counter() - t:.1f} s, "
-          f"RSS {rss_mb():.0f} MB)")  # fmt: skip
+    print(
+        f"input: {len(readings):,} readings from {containers:,} containers over {hours:g} h, "
+        f"{len(zones):,} zones, {len(plans):,} voyage plans (generated in {time.perf_counter() - t:.1f} s, "
+        f"RSS {rss_mb():.0f} MB)"
+    )
     elapsed, events, alerts = run_processors(zones, plans, readings)
     rate = len(readings) / elapsed
-    print(f"processors: {rate:,.0f} readings/s on one core ({elapsed:.2f} s CPU), "
-          f"{events:,} geofence events, {alerts:,} alerts; peak RSS {rss_mb():.0f} MB")  # fmt: skip
+    print(
+        f"processors: {rate:,.0f} readings/s on one core ({elapsed:.2f} s CPU), "
+        f"{events:,} geofence events, {alerts:,} alerts; peak RSS {rss_mb():.0f} MB"
+    )
     prefix = readings[:NAIVE_READINGS]
     naive_rate = NAIVE_READINGS / run_naive(zones, plans, prefix, indexed=False)
     indexed_rate = INDEXED_READINGS / run_naive(zones, plans, readings[:INDEXED_READINGS], indexed=True)
@@ -134,9 +139,11 @@ def main() -> None:
         f"indexed per-reading loop (STRtree per point): {indexed_rate:,.0f} readings/s "
         f"({INDEXED_READINGS:,} readings); ratio processors / indexed: {rate / indexed_rate:.1f}x"
     )
-    print(f"ratio processors / naive: {rate / naive_rate:.1f}x (target >= 20x); "
-          f"target >= 200,000 readings/s: {'met' if rate >= 200_000 else 'NOT met'}; "
-          f"peak RSS {rss_mb():.0f} MB (target <= 500 MB)")  # fmt: skip
+    print(
+        f"ratio processors / naive: {rate / naive_rate:.1f}x (target >= 20x); "
+        f"target >= 200,000 readings/s: {'met' if rate >= 200_000 else 'NOT met'}; "
+        f"peak RSS {rss_mb():.0f} MB (target <= 500 MB)"
+    )
 
 
 if __name__ == "__main__":

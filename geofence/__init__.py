@@ -12,6 +12,15 @@ from geofence.zones import (
 )
 
 __all__ = [
-    "ContainerZones", "Fixes", "TrackerOutput", "Zone", "ZoneIndex", "ZoneTracker", "circle_zone",
-    "corridor_zone", "load_zones_file", "zones_from_geojson", "zones_to_geojson",
-]  # fmt: skip
+    "ContainerZones",
+    "Fixes",
+    "TrackerOutput",
+    "Zone",
+    "ZoneIndex",
+    "ZoneTracker",
+    "circle_zone",
+    "corridor_zone",
+    "load_zones_file",
+    "zones_from_geojson",
+    "zones_to_geojson",
+]

@@ -151,9 +151,13 @@ def _row_keys(rows: npt.NDArray[np.int32], nz: int) -> IntArray:
 
 
 def _crossings(
-    index: ZoneIndex, ko: IntArray, moves: Moves, cur: npt.NDArray[np.int32], before: npt.NDArray[np.int32],
+    index: ZoneIndex,
+    ko: IntArray,
+    moves: Moves,
+    cur: npt.NDArray[np.int32],
+    before: npt.NDArray[np.int32],
     full: BoolArray,
-) -> tuple[dict[int, list[int]], BoolArray]:  # fmt: skip
+) -> tuple[dict[int, list[int]], BoolArray]:
     """Zones each segment from the predecessor passes through (ascending), and a flag per in-order fix.
 
     ``cur`` and ``before`` are, per in-order fix, rows of zones known to hold its two

@@ -44,9 +44,15 @@ class ZoneColumns:
             return
         cap = max(1024, 2 * self.cap, n)
         fills: dict[str, object] = {
-            "last_ts": -np.inf, "last_lon": 0.0, "last_lat": 0.0, "next_due": np.inf,
-            "last_rid": "", "last_dev": "", "odd": False, "zset": -1,
-        }  # fmt: skip
+            "last_ts": -np.inf,
+            "last_lon": 0.0,
+            "last_lat": 0.0,
+            "next_due": np.inf,
+            "last_rid": "",
+            "last_dev": "",
+            "odd": False,
+            "zset": -1,
+        }
         for name, fill in fills.items():
             arr = getattr(self, name)
             grown = np.empty((cap, *arr.shape[1:]), dtype=arr.dtype)

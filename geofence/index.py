@@ -133,9 +133,14 @@ class ZoneIndex:
         return segs[hit], zs[hit]
 
     def passes_through(
-        self, zone_indices: IntArray, lon0: FloatArray, lat0: FloatArray, lon1: FloatArray, lat1: FloatArray,
+        self,
+        zone_indices: IntArray,
+        lon0: FloatArray,
+        lat0: FloatArray,
+        lon1: FloatArray,
+        lat1: FloatArray,
         outside: BoolArray | None = None,
-    ) -> BoolArray:  # fmt: skip
+    ) -> BoolArray:
         """Element-wise: does segment k touch zone ``zone_indices[k]`` while it contains neither end?
 
         The cheap point tests run first, so LineStrings are built only for the pairs left.

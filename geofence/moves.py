@@ -42,9 +42,14 @@ class Moves:
 
 
 def find_moves(
-    index: ZoneIndex, cols: ZoneColumns, ko: IntArray, kc: IntArray, pk: IntArray, lons: FloatArray,
+    index: ZoneIndex,
+    cols: ZoneColumns,
+    ko: IntArray,
+    kc: IntArray,
+    pk: IntArray,
+    lons: FloatArray,
     lats: FloatArray,
-) -> Moves:  # fmt: skip
+) -> Moves:
     seg = np.flatnonzero(pk != NEW)
     p, c = pk[seg], kc[seg]
     in_batch = p >= 0
@@ -59,9 +64,15 @@ def find_moves(
 
 
 def zones_of_fixes(
-    index: ZoneIndex, cols: ZoneColumns, ko: IntArray, kc: IntArray, kfirst: BoolArray, still: BoolArray,
-    lons: FloatArray, lats: FloatArray,
-) -> tuple[IntArray, IntArray]:  # fmt: skip
+    index: ZoneIndex,
+    cols: ZoneColumns,
+    ko: IntArray,
+    kc: IntArray,
+    kfirst: BoolArray,
+    still: BoolArray,
+    lons: FloatArray,
+    lats: FloatArray,
+) -> tuple[IntArray, IntArray]:
     """(fix, zone) of every zone holding every in-order fix ``ko``, sorted by fix then zone."""
     queried = np.sort(ko[~still])
     pts, zones = index.containing(lons[queried], lats[queried])

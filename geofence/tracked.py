@@ -83,9 +83,14 @@ class TrackedContainers:
     def _snapshot(self, c: int) -> ContainerZones:
         k = self.cols
         return ContainerZones(
-            float(k.last_ts[c]), float(k.last_lon[c]), float(k.last_lat[c]), str(k.last_rid[c]),
-            str(k.last_dev[c]), dict(self._inside.get(c, {})), list(self._fired.get(c, [])),
-        )  # fmt: skip
+            float(k.last_ts[c]),
+            float(k.last_lon[c]),
+            float(k.last_lat[c]),
+            str(k.last_rid[c]),
+            str(k.last_dev[c]),
+            dict(self._inside.get(c, {})),
+            list(self._fired.get(c, [])),
+        )
 
     def restore_timers(self) -> None:
         """Rebuild the dwell deadlines from the current state (assigning ``state`` already does)."""
@@ -127,10 +132,12 @@ class TrackedContainers:
             default=_INF,
         )
 
-    def _state_fix(self, c: int) -> Fix:
+    def _state_fix(self, c: int, at: float | None = None) -> Fix:
+        """The last fix of ``c`` from its state; stamped ``at`` instead of its own time when given."""
         k = self.cols
-        return (self._ids[c], str(k.last_dev[c]), str(k.last_rid[c]), float(k.last_ts[c]),
-                float(k.last_lon[c]), float(k.last_lat[c]))  # fmt: skip
+        ts = float(k.last_ts[c]) if at is None else at
+        dev, rid = str(k.last_dev[c]), str(k.last_rid[c])
+        return (self._ids[c], dev, rid, ts, float(k.last_lon[c]), float(k.last_lat[c]))
 
     def _positions(self, c: int) -> list[int]:
         """Zone indices ``c`` is inside, in index order, dropping ids the index does not know."""

@@ -49,8 +49,11 @@ __all__ = ["ContainerZones", "Fixes", "TrackerOutput", "ZoneTracker"]
 
 _INF = float("inf")
 _ENTER, _EXIT, _CROSSED, _DWELL = (
-    GeofenceKind.ENTER, GeofenceKind.EXIT, GeofenceKind.CROSSED, GeofenceKind.DWELL_EXCEEDED,
-)  # fmt: skip
+    GeofenceKind.ENTER,
+    GeofenceKind.EXIT,
+    GeofenceKind.CROSSED,
+    GeofenceKind.DWELL_EXCEEDED,
+)
 
 
 class ZoneTracker(ZoneSwap):
@@ -90,9 +93,9 @@ class ZoneTracker(ZoneSwap):
         # Every container with an in-order fix: its last one becomes the state's last fix.
         k, last = self.cols, plan.last
         c_last = codes[last]
-        k.last_ts[c_last], k.last_lon[c_last], k.last_lat[c_last] = (
-            fixes.ts[last], fixes.lons[last], fixes.lats[last],
-        )  # fmt: skip
+        k.last_ts[c_last] = fixes.ts[last]
+        k.last_lon[c_last] = fixes.lons[last]
+        k.last_lat[c_last] = fixes.lats[last]
         k.last_rid[c_last] = _objects(fixes.reading_ids)[last]
         k.last_dev[c_last] = _objects(fixes.device_ids)[last]
         # Containers that took the per-fix path are now inside exactly the zones of their
@@ -116,15 +119,14 @@ class ZoneTracker(ZoneSwap):
         has been processed; then the container's last fix is at or before the deadline.
         """
         events: list[GeofenceEvent] = []
-        heap, k = self._deadlines, self.cols
+        heap = self._deadlines
         while heap and heap[0][0] < ts:
             deadline, cid, zid, since = heapq.heappop(heap)
             c = self._codes.get(cid)
             if c is None or self._inside.get(c, {}).get(zid) != since or zid in self._fired.get(c, ()):
                 continue  # left, re-entered or already fired
             self._fired.setdefault(c, []).append(zid)
-            fix = (cid, str(k.last_dev[c]), str(k.last_rid[c]), deadline, float(k.last_lon[c]),
-                   float(k.last_lat[c]))  # fmt: skip
+            fix = self._state_fix(c, at=deadline)
             events.append(self._event(_DWELL, fix, self.index.position[zid], deadline - since))
             self._refresh_due(c)
         return events
@@ -142,10 +144,9 @@ class ZoneTracker(ZoneSwap):
         walked: dict[int, tuple[list[int], Fix]] = {}  # code -> (zones, fix) of its last fix so far
         ids = (fixes.container_ids, fixes.device_ids, fixes.reading_ids)
         cids, dids, rids = (_objects(f)[sf].tolist() for f in ids)
-        for i, c, j, t, lon, lat, row, bad, cid, did, rid in zip(
-            sf.tolist(), sc.tolist(), plan.prev[sf].tolist(), fixes.ts[sf].tolist(),
-            fixes.lons[sf].tolist(), fixes.lats[sf].tolist(), held, odd, cids, dids, rids, strict=True,
-        ):  # fmt: skip
+        numeric = (sf, sc, plan.prev[sf], fixes.ts[sf], fixes.lons[sf], fixes.lats[sf])
+        walk = zip(*(a.tolist() for a in numeric), held, odd, cids, dids, rids, strict=True)
+        for i, c, j, t, lon, lat, row, bad, cid, did, rid in walk:
             fix = (cid, did, rid, t, lon, lat)
             cur = zl[offs[i] : offs[i + 1]]
             w = walked.get(c)
@@ -175,8 +176,9 @@ class ZoneTracker(ZoneSwap):
             walked[c] = (cur, fix)
         return self._event.build(events)
 
-    def _move(self, events: list[Pending], c: int, fix: Fix, before: list[int], cur: list[int],
-              crossed: list[int]) -> None:  # fmt: skip
+    def _move(
+        self, events: list[Pending], c: int, fix: Fix, before: list[int], cur: list[int], crossed: list[int]
+    ) -> None:
         """Exit zones left, report zones crossed, enter zones entered (each in index order)."""
         t, zone_ids = fix[3], self._zone_ids
         when = datetime.fromtimestamp(t, UTC)  # shared by every event of this fix

@@ -109,10 +109,17 @@ def circle_zone(
 ) -> Zone:
     """A circle of ``radius_m`` metres around (lon, lat); ``radius_m`` is kept in properties."""
     return _helper_zone(
-        {**(properties or {}), "id": zone_id, "name": name, "type": zone_type.value, "radius_m": radius_m,
-         "dwell_limit_s": dwell_limit_s, "locode": locode},
+        {
+            **(properties or {}),
+            "id": zone_id,
+            "name": name,
+            "type": zone_type.value,
+            "radius_m": radius_m,
+            "dwell_limit_s": dwell_limit_s,
+            "locode": locode,
+        },
         {"type": "Point", "coordinates": [lon, lat]},
-    )  # fmt: skip
+    )
 
 
 def corridor_zone(
@@ -128,10 +135,17 @@ def corridor_zone(
 ) -> Zone:
     """A corridor ``width_m`` metres wide (total) along the (lon, lat) polyline ``coords``."""
     return _helper_zone(
-        {**(properties or {}), "id": zone_id, "name": name, "type": zone_type.value, "width_m": width_m,
-         "dwell_limit_s": dwell_limit_s, "locode": locode},
+        {
+            **(properties or {}),
+            "id": zone_id,
+            "name": name,
+            "type": zone_type.value,
+            "width_m": width_m,
+            "dwell_limit_s": dwell_limit_s,
+            "locode": locode,
+        },
         {"type": "LineString", "coordinates": [list(c) for c in coords]},
-    )  # fmt: skip
+    )
 
 
 def _helper_zone(props: Mapping[str, Any], geometry: Any) -> Zone:

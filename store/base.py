@@ -259,8 +259,10 @@ def split_leaves(batch_id: str, blob: bytes | None) -> list[bytes]:
     """A batch's stored leaf hashes (32 bytes each, concatenated) as a list."""
     if blob is None or not blob or len(blob) % 32:
         size = "missing" if blob is None else f"{len(blob)} bytes"
-        raise StoreCorrupt(f"leaves of batch {batch_id} in the store are unreadable ({size}, "
-                           "expected a non-empty multiple of 32 bytes)")  # fmt: skip
+        raise StoreCorrupt(
+            f"leaves of batch {batch_id} in the store are unreadable ({size}, "
+            "expected a non-empty multiple of 32 bytes)"
+        )
     return [blob[i : i + 32] for i in range(0, len(blob), 32)]
 
 
@@ -268,11 +270,19 @@ def proof_from_leaves(record_id: str, batch_id: str, index: int, levels: list[li
     """Recompute one record's inclusion proof from its batch's tree levels."""
     size = len(levels[0])
     if not 0 <= index < size:
-        raise StoreCorrupt(f"proof of record {record_id} in the store: leaf index {index} is outside "
-                           f"batch {batch_id} of {size} leaves")  # fmt: skip
+        raise StoreCorrupt(
+            f"proof of record {record_id} in the store: leaf index {index} is outside "
+            f"batch {batch_id} of {size} leaves"
+        )
     path = [h.hex() for h in inclusion_proof_from_levels(levels, index)]
-    return Proof(record_id=record_id, batch_id=batch_id, leaf_hash=levels[0][index].hex(), leaf_index=index,
-                 tree_size=size, path=path)  # fmt: skip
+    return Proof(
+        record_id=record_id,
+        batch_id=batch_id,
+        leaf_hash=levels[0][index].hex(),
+        leaf_index=index,
+        tree_size=size,
+        path=path,
+    )
 
 
 class Repository(Protocol):
@@ -336,6 +346,13 @@ class Repository(Protocol):
     def dead_letters(self, limit: int = 200) -> list[DeadLetter]: ...
     def counts(self) -> dict[str, int]: ...
     def record(self, record_id: str) -> StoredRecord | None: ...
+    def stored_reading_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are ids of stored readings (of any flag), by the readings' primary key.
+
+        The embedded runtime asks about its late readings, to drop copies of readings it took before.
+        """
+        ...
+
     def records_for(self, container_id: str, start: float, end: float) -> list[StoredRecord]:
         """Every anchored record of ``container_id`` with ``start <= ts <= end``, exactly as stored.
 

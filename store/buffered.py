@@ -16,8 +16,11 @@ waits until everything is written (the end of a run).
 
 Every outage is reported: a warning when it starts and when it ends, and an
 ``Outage`` entry in ``outages``. Errors other than ``StoreUnavailable``
-propagate unchanged. Reads and triage are never buffered. Not thread-safe:
-one per sink.
+propagate unchanged. Reads and triage are never buffered, but
+``stored_reading_ids`` counts the readings of parked batches as stored (they
+will be), so a copy arriving during an outage is still known as one
+(``buffered_reading_ids`` answers from them alone, when the store cannot). Not
+thread-safe: one per sink.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,6 +64,18 @@ class Outage:
     most_batches_buffered: int = 0
 
 
+@dataclass(frozen=True)
+class _WriteReadings:
+    """The write of ``write_readings``, its ids kept in sight while it is parked."""
+
+    readings: tuple[Reading, ...]
+    ids: tuple[str, ...]
+    flag: ReadingFlag
+
+    def __call__(self, store: Repository) -> int:
+        return store.write_readings(self.readings, self.ids, flag=self.flag)
+
+
 class _Abandon(Exception):
     """Raised inside the inner unit of work to roll back a micro-batch that will be parked instead."""
 
@@ -87,6 +102,7 @@ class BufferedStore(ReadThrough):
         )
         self._clock, self._sleep, self._wall = clock, sleep, wall
         self._parked: deque[list[_Op]] = deque()
+        self._parked_readings: Counter[str] = Counter()  # reading id -> parked writes of it
         self._unit: list[_Op] | None = None
         self._live = False  # the current unit writes through to the inner store
         self._broken: StoreUnavailable | None = None  # a write of the current unit failed
@@ -164,16 +180,43 @@ class BufferedStore(ReadThrough):
             except StoreUnavailable as exc:
                 self._retry_later(exc)
                 return False
-            self._parked.popleft()
+            self._forget(self._parked.popleft())
         if self.outages and self.outages[-1].ended is None:
             o = self.outages[-1]
             o.ended = self._wall()
             log.warning(
                 "store available again after %.1f s and %d retries: all %d buffered micro-batches written",
-                o.ended - o.started, o.retries, o.most_batches_buffered,
-            )  # fmt: skip
+                o.ended - o.started,
+                o.retries,
+                o.most_batches_buffered,
+            )
         self._delay = self.first_delay_s
         return True
+
+    def _forget(self, ops: list[_Op]) -> None:
+        """``ops`` are written: their readings are the store's to report now."""
+        counts = self._parked_readings
+        for op in ops:
+            if isinstance(op, _WriteReadings):
+                for i in op.ids:
+                    if counts[i] > 1:
+                        counts[i] -= 1
+                    else:
+                        del counts[i]
+
+    def stored_reading_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` the store holds or a parked batch will write (``StoreUnavailable`` when the
+        store cannot answer about the others)."""
+        found = self.buffered_reading_ids(ids)
+        rest = [i for i in ids if i not in found] if found else ids
+        if rest:
+            found |= self.inner.stored_reading_ids(rest)
+        return found
+
+    def buffered_reading_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are readings of parked batches (written once the store is back)."""
+        parked = self._parked_readings
+        return {i for i in ids if i in parked} if parked else set()
 
     def _retry_later(self, exc: StoreUnavailable) -> None:
         self.outages[-1].retries += 1
@@ -184,6 +227,7 @@ class BufferedStore(ReadThrough):
     def _park(self, ops: list[_Op], exc: StoreUnavailable | None) -> None:
         if ops:
             self._parked.append(ops)
+            self._parked_readings.update(i for op in ops if isinstance(op, _WriteReadings) for i in op.ids)
         if exc is not None and (not self.outages or self.outages[-1].ended is not None):
             self.outages.append(Outage(started=self._wall(), error=str(exc)))
             self._delay = self.first_delay_s
@@ -214,8 +258,8 @@ class BufferedStore(ReadThrough):
     def write_readings(
         self, readings: Sequence[Reading], ids: Sequence[str], *, flag: ReadingFlag = ReadingFlag.IN_ORDER
     ) -> int:
-        rs, ii = tuple(readings), tuple(ids)
-        return int(self._do(lambda s: s.write_readings(rs, ii, flag=flag), len(rs)))
+        write = _WriteReadings(tuple(readings), tuple(ids), flag)
+        return int(self._do(write, len(write.readings)))
 
     def write_rfid(self, reads: Sequence[RfidRead]) -> int:
         rr = tuple(reads)

@@ -87,6 +87,9 @@ class ReadThrough:
     def record(self, record_id: str) -> StoredRecord | None:
         return self.inner.record(record_id)
 
+    def stored_reading_ids(self, ids: Sequence[str]) -> set[str]:
+        return self.inner.stored_reading_ids(ids)
+
     def records_for(self, container_id: str, start: float, end: float) -> list[StoredRecord]:
         return self.inner.records_for(container_id, start, end)
 

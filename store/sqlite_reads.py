@@ -6,6 +6,7 @@ A mixin of ``SqliteStore`` (store/sqlite.py), which owns the connection.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ _alert = msgspec.json.Decoder(Alert)
 _plan = msgspec.json.Decoder(VoyagePlan)
 _anchor = msgspec.json.Decoder(AnchorReceipt)
 
+
+_LOOKUP_CHUNK = 500  # ids per query, well under SQLite's limit on bound parameters
 
 # The anchored record kinds: (kind, table, id column).
 _RECORD_TABLES = (
@@ -185,6 +188,15 @@ class SqliteReads:
             if row is not None:
                 return StoredRecord(record_id=record_id, kind=kind, body=bytes(row[0]))
         return None
+
+    def stored_reading_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for at in range(0, len(ids), _LOOKUP_CHUNK):
+            chunk = tuple(ids[at : at + _LOOKUP_CHUNK])
+            marks = ",".join("?" * len(chunk))
+            rows = self._all(f"SELECT reading_id FROM readings WHERE reading_id IN ({marks})", chunk)
+            found.update(str(i) for (i,) in rows)
+        return found
 
     def records_for(self, container_id: str, start: float, end: float) -> list[StoredRecord]:
         where = "WHERE container_id = ?1 AND ts BETWEEN ?2 AND ?3"

@@ -8,7 +8,9 @@ positions and zone presence are kept up to date by the sink.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
@@ -45,9 +47,16 @@ _proof = msgspec.json.Decoder(Proof)
 
 _FIRST, _LAST = datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC)
 _TABLES = (
-    "readings", "rfid_reads", "geofence_events", "alerts", "plans", "dead_letters", "anchors", "proofs",
+    "readings",
+    "rfid_reads",
+    "geofence_events",
+    "alerts",
+    "plans",
+    "dead_letters",
+    "anchors",
+    "proofs",
     "positions",
-)  # fmt: skip
+)
 
 
 def when(epoch_s: float) -> datetime:
@@ -57,6 +66,21 @@ def when(epoch_s: float) -> datetime:
     if epoch_s >= _LAST.timestamp():
         return _LAST
     return datetime.fromtimestamp(epoch_s, UTC)
+
+
+def position_of(row: tuple[Any, ...]) -> Position:
+    """A ``positions`` row (container, device, reading id, ts, lat, lon, speed, temperature)."""
+    c, d, r, t, la, lo, s, te = row
+    return Position(
+        container_id=c,
+        device_id=d,
+        reading_id=r,
+        ts=t.timestamp(),
+        lat=la,
+        lon=lo,
+        speed_kmh=s,
+        temperature_c=te,
+    )
 
 
 class Reads(Connected):
@@ -70,11 +94,7 @@ class Reads(Connected):
             "SELECT container_id, device_id, reading_id, ts, lat, lon, speed_kmh, temperature_c "
             "FROM positions",
         )
-        return [
-            Position(container_id=c, device_id=d, reading_id=r, ts=t.timestamp(), lat=la, lon=lo, speed_kmh=s,
-                     temperature_c=te)
-            for c, d, r, t, la, lo, s, te in rows
-        ]  # fmt: skip
+        return [position_of(row) for row in rows]
 
     def track(self, container_id: str, start: float, end: float, max_points: int = 2000) -> list[Reading]:
         # Every k-th in-order fix plus the last one, k chosen so that at most ~max_points remain.
@@ -154,10 +174,14 @@ class Reads(Connected):
             [limit],
         )
         return [
-            DeadLetter(id=i, ts=t, replayed=rp, rejection=Rejection(source=s, position=p, record=rc, field=f,
-                                                                  reason=rs, raw=raw))
+            DeadLetter(
+                id=i,
+                ts=t,
+                replayed=rp,
+                rejection=Rejection(source=s, position=p, record=rc, field=f, reason=rs, raw=raw),
+            )
             for i, t, s, p, rc, f, rs, raw, rp in rows
-        ]  # fmt: skip
+        ]
 
     def counts(self) -> dict[str, int]:
         selects = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in _TABLES)
@@ -177,6 +201,16 @@ class Reads(Connected):
             {"i": record_id},
         )
         return StoredRecord(record_id=record_id, kind=rows[0][0], body=bytes(rows[0][1])) if rows else None
+
+    def stored_reading_ids(self, ids: Sequence[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = self._read(
+            f"looking up {len(ids)} reading ids",
+            "SELECT reading_id FROM readings WHERE reading_id = ANY(%s)",
+            [list(ids)],
+        )
+        return {str(i) for (i,) in rows}
 
     def records_for(self, container_id: str, start: float, end: float) -> list[StoredRecord]:
         where = "WHERE container_id = %(c)s AND ts BETWEEN %(a)s AND %(b)s"
@@ -214,10 +248,17 @@ class Reads(Connected):
             {"a": when(start), "b": when(end), "z": zone_id},
         )
         return [
-            DwellStats(zone_id=z, zone_type=ZoneType(t), visits=int(n), mean_s=float(mean), p50_s=float(p50),
-                       p95_s=float(p95), max_s=float(mx))
+            DwellStats(
+                zone_id=z,
+                zone_type=ZoneType(t),
+                visits=int(n),
+                mean_s=float(mean),
+                p50_s=float(p50),
+                p95_s=float(p95),
+                max_s=float(mx),
+            )
             for z, t, n, mean, p50, p95, mx in rows
-        ]  # fmt: skip
+        ]
 
     def proof(self, record_id: str) -> Proof | None:
         rows = self._read(

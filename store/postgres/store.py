@@ -15,6 +15,7 @@ from store.postgres.errors import boundary
 from store.postgres.inbox import Inbox
 from store.postgres.layout import PARTITIONED, TimescalePolicy, month_partition_sql, months
 from store.postgres.migrate import migrate
+from store.postgres.reads import position_of
 from store.postgres.writes import PARTITIONS_LOCK, Writes
 from store.postgres.zones import Zones
 
@@ -67,8 +68,8 @@ class PostgresStore(Changes, Zones, Inbox, Writes):
                 self.layout = migrate(conn, schema=schema, layout=layout, policy=policy)
                 if self.layout == PARTITIONED:
                     now = datetime.now(UTC)
-                    ahead = datetime(now.year + (now.month + months_ahead - 1) // 12,
-                                     (now.month + months_ahead - 1) % 12 + 1, 1, tzinfo=UTC)  # fmt: skip
+                    years, month0 = divmod(now.month - 1 + months_ahead, 12)
+                    ahead = datetime(now.year + years, month0 + 1, 1, tzinfo=UTC)
                     with conn.transaction():
                         conn.execute(PARTITIONS_LOCK)  # another process may be creating them too
                         for y, m in months(now, ahead):
@@ -102,8 +103,4 @@ class PostgresStore(Changes, Zones, Inbox, Writes):
             "ORDER BY p.container_id",
             [zone_id],
         )
-        return [
-            Position(container_id=c, device_id=d, reading_id=r, ts=t.timestamp(), lat=la, lon=lo, speed_kmh=s,
-                     temperature_c=te)
-            for c, d, r, t, la, lo, s, te in rows
-        ]  # fmt: skip
+        return [position_of(row) for row in rows]

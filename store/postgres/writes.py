@@ -76,10 +76,25 @@ class Writes(Reads):
             return 0
         f = int(flag)
         rows = (
-            (i, r.container_id, r.device_id, r.seq, r.ts, r.lat, r.lon, r.speed_kmh, r.temperature_c,
-             r.shock_g, r.door_open, r.battery_pct, r.source, f, _enc.encode(r))
+            (
+                i,
+                r.container_id,
+                r.device_id,
+                r.seq,
+                r.ts,
+                r.lat,
+                r.lon,
+                r.speed_kmh,
+                r.temperature_c,
+                r.shock_g,
+                r.door_open,
+                r.battery_pct,
+                r.source,
+                f,
+                _enc.encode(r),
+            )
             for r, i in zip(readings, ids, strict=True)
-        )  # fmt: skip
+        )
         then = [POSITIONS_FROM_STAGE] if flag is ReadingFlag.IN_ORDER else []
         with self._write(f"writing {_ids('readings', ids)}") as conn:
             self._ensure_partitions(conn, readings)
@@ -89,10 +104,17 @@ class Writes(Reads):
         if not reads:
             return 0
         rows = [
-            (rfid_id(r.reader_id, r.tag_epc, r.ts), r.container_id, r.reader_id, r.read_point,
-             r.biz_step.value, r.ts, _enc.encode(r))
+            (
+                rfid_id(r.reader_id, r.tag_epc, r.ts),
+                r.container_id,
+                r.reader_id,
+                r.read_point,
+                r.biz_step.value,
+                r.ts,
+                _enc.encode(r),
+            )
             for r in reads
-        ]  # fmt: skip
+        ]
         with self._write(f"writing {_ids('RFID reads', [str(r[0]) for r in rows])}") as conn:
             return copy_upsert(conn, RFID, rows)
 
@@ -100,10 +122,18 @@ class Writes(Reads):
         if not events:
             return 0
         rows = (
-            (e.event_id, e.kind.value, e.container_id, e.zone_id, e.zone_type.value, e.ts, e.dwell_s,
-             _enc.encode(e))
+            (
+                e.event_id,
+                e.kind.value,
+                e.container_id,
+                e.zone_id,
+                e.zone_type.value,
+                e.ts,
+                e.dwell_s,
+                _enc.encode(e),
+            )
             for e in events
-        )  # fmt: skip
+        )
         with self._write(f"writing {_ids('geofence events', [e.event_id for e in events])}") as conn:
             return copy_upsert(conn, EVENTS, rows, [PRESENCE_FROM_STAGE])
 
@@ -111,10 +141,20 @@ class Writes(Reads):
         if not alerts:
             return 0
         rows = (
-            (a.alert_id, a.kind.value, a.severity.value, SEVERITY_RANK[a.severity], a.container_id, a.ts,
-             a.lat, a.lon, a.explanation.summary, _enc.encode(a))
+            (
+                a.alert_id,
+                a.kind.value,
+                a.severity.value,
+                SEVERITY_RANK[a.severity],
+                a.container_id,
+                a.ts,
+                a.lat,
+                a.lon,
+                a.explanation.summary,
+                _enc.encode(a),
+            )
             for a in alerts
-        )  # fmt: skip
+        )
         with self._write(f"writing {_ids('alerts', [a.alert_id for a in alerts])}") as conn:
             return copy_upsert(conn, ALERTS, rows)
 
@@ -147,9 +187,20 @@ class Writes(Reads):
         with self._write(f"writing anchor of batch {r.batch_id} (tx {r.tx_id})") as conn:
             conn.execute(
                 "INSERT INTO anchors VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
-                (r.batch_id, r.stream, r.root, r.size, r.first_ts, r.last_ts, r.prev_root, r.ledger.value,
-                 r.tx_id, r.block, _enc.encode(r)),
-            )  # fmt: skip
+                (
+                    r.batch_id,
+                    r.stream,
+                    r.root,
+                    r.size,
+                    r.first_ts,
+                    r.last_ts,
+                    r.prev_root,
+                    r.ledger.value,
+                    r.tx_id,
+                    r.block,
+                    _enc.encode(r),
+                ),
+            )
             rows = ((p.record_id, p.batch_id, p.leaf_index, _enc.encode(p)) for p in proofs)
             copy_upsert(conn, PROOFS, rows)
 

@@ -63,8 +63,18 @@ def alert_at(
     evidence: list[str],
 ) -> Alert:
     """An alert raised at reading ``r`` (its container, device and position)."""
-    return make_alert(kind, container_id=r.container_id, device_id=r.device_id, ts=ts, lat=r.lat, lon=r.lon,
-                      summary=summary, threshold=threshold, observed=observed, evidence=evidence)  # fmt: skip
+    return make_alert(
+        kind,
+        container_id=r.container_id,
+        device_id=r.device_id,
+        ts=ts,
+        lat=r.lat,
+        lon=r.lon,
+        summary=summary,
+        threshold=threshold,
+        observed=observed,
+        evidence=evidence,
+    )
 
 
 def minutes(seconds: float) -> str:

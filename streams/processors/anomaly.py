@@ -117,8 +117,8 @@ class AnomalyProcessor:
             g.previous(lat, k.last_lat),
         )
         with np.errstate(invalid="ignore"):
-            speed = np.where(p_ts > -np.inf, haversine_m(p_lon, p_lat, lon[o], lat[o])
-                             / np.maximum(ts[o] - p_ts, MIN_DT_S) * 3.6, 0.0)  # fmt: skip
+            metres, seconds = haversine_m(p_lon, p_lat, lon[o], lat[o]), np.maximum(ts[o] - p_ts, MIN_DT_S)
+            speed = np.where(p_ts > -np.inf, metres / seconds * 3.6, 0.0)
         bad = k.busy[g.group_codes].copy()
         bad[g.gid[speed > self.plans.max_speed_kmh[g.codes]]] = True
         for gi in np.flatnonzero(bad | self.force_slow_path):
@@ -158,8 +158,14 @@ class AnomalyProcessor:
         moved = np.where(p_ts > -np.inf, haversine_m(p_lon, p_lat, lon[o], lat[o]), np.inf)
         svc = in_service[o]
         with np.errstate(invalid="ignore"):
-            unusual = (~on_route[o] | (door & ~svc) | (temp < pb.temp_low[gc]) | (temp > pb.temp_high[gc])
-                       | (shock_g >= pb.shock_g[gc]) | (~svc & (moved <= pb.stop_radius_m[gc])))  # fmt: skip
+            unusual = (
+                ~on_route[o]
+                | (door & ~svc)
+                | (temp < pb.temp_low[gc])
+                | (temp > pb.temp_high[gc])
+                | (shock_g >= pb.shock_g[gc])
+                | (~svc & (moved <= pb.stop_radius_m[gc]))
+            )
         bad = k.busy[g.group_codes].copy()
         bad[g.gid[unusual]] = True
         bad |= self.force_slow_path
@@ -207,13 +213,19 @@ class AnomalyProcessor:
             ):
                 continue
             how = "entered" if e.kind is GeofenceKind.ENTER else "passed through (between two fixes)"
-            alerts.append(make_alert(
-                AlertKind.RESTRICTED_ZONE_ENTRY, container_id=e.container_id, device_id=e.device_id,
-                ts=e.ts.timestamp(), lat=e.lat, lon=e.lon,
+            alert = make_alert(
+                AlertKind.RESTRICTED_ZONE_ENTRY,
+                container_id=e.container_id,
+                device_id=e.device_id,
+                ts=e.ts.timestamp(),
+                lat=e.lat,
+                lon=e.lon,
                 summary=f"Container {how} restricted zone {e.zone_id}.",
                 threshold={"zone_type": "restricted"},
                 observed={"zone_id": e.zone_id, "geofence": e.kind.value},
-                evidence=[e.reading_id, e.event_id]))  # fmt: skip
+                evidence=[e.reading_id, e.event_id],
+            )
+            alerts.append(alert)
         return alerts
 
     # -- signal loss ----------------------------------------------------------------
@@ -246,13 +258,23 @@ class AnomalyProcessor:
             return []
         k.fired_for[c] = k.seen_ts[c]
         limit, since = float(self.plans.signal_limit_s[c]), float(k.seen_ts[c])
-        return [make_alert(
-            AlertKind.SIGNAL_LOSS, container_id=self.plans.ids[c], device_id=str(k.seen_dev[c]),
-            ts=since + limit, lat=float(k.seen_lat[c]), lon=float(k.seen_lon[c]),
-            summary=f"No signal for {minutes(limit)} after the last reading (limit {minutes(limit)}); "
-            "last reported position shown.",
-            threshold={"silence_s": limit}, observed={"silent_since": utc(since).isoformat()},
-            evidence=[str(k.seen_rid[c])])]  # fmt: skip
+        summary = (
+            f"No signal for {minutes(limit)} after the last reading (limit {minutes(limit)}); "
+            "last reported position shown."
+        )
+        alert = make_alert(
+            AlertKind.SIGNAL_LOSS,
+            container_id=self.plans.ids[c],
+            device_id=str(k.seen_dev[c]),
+            ts=since + limit,
+            lat=float(k.seen_lat[c]),
+            lon=float(k.seen_lon[c]),
+            summary=summary,
+            threshold={"silence_s": limit},
+            observed={"silent_since": utc(since).isoformat()},
+            evidence=[str(k.seen_rid[c])],
+        )
+        return [alert]
 
     def on_watermark(self, watermark: float) -> list[Alert]:
         """Raise signal loss for every container whose deadline device time has passed."""

@@ -21,6 +21,7 @@ from geofence.transitions import ZoneTracker
 from geofence.zones import Zone
 from streams.processors import snapshot
 from streams.processors.anomaly import AnomalyProcessor
+from streams.processors.copies import Stored, find_copies, stored_copies
 from streams.processors.plans import PlanBook
 from streams.processors.released import Released
 from streams.processors.reorder import ReorderBuffer
@@ -39,7 +40,8 @@ class StageResult:
     ``readings`` are the in-order readings released by the reorder buffer with
     their ``reading_ids``; ``jumped`` marks those rejected as GPS jumps (kept for
     the audit trail, never shown as a position); ``late`` arrived after the
-    watermark had passed them.
+    watermark had passed them. ``duplicates``: positions in the micro-batch of the
+    readings dropped as copies of readings taken before (``streams.processors.copies``).
     """
 
     readings: list[Reading] = field(default_factory=list)
@@ -49,6 +51,7 @@ class StageResult:
     events: list[GeofenceEvent] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     watermark: float = float("-inf")
+    duplicates: list[int] = field(default_factory=list)
 
 
 class Processors:
@@ -111,12 +114,36 @@ class Processors:
     def add_plans(self, plans: Iterable[VoyagePlan]) -> None:
         self.plans.add(plans)
 
-    def process(self, readings: Iterable[Reading], source_time: float | None = None) -> StageResult:
-        """One micro-batch; ``source_time`` as in ``ReorderBuffer.push``."""
+    def process(
+        self, readings: Iterable[Reading], source_time: float | None = None, *, stored: Stored | None = None
+    ) -> StageResult:
+        """One micro-batch; ``source_time`` as in ``ReorderBuffer.push``.
+
+        Copies of readings taken before are dropped first (``streams.processors.copies``): those of
+        readings earlier in the batch or held here always; those of readings released already, by
+        asking ``stored`` about the late readings (None: not asked, so such copies go on, as late).
+        """
         rs = readings if isinstance(readings, list) else list(readings)
         table = read_table(rs, self.reorder.devices, self.plans)
+        copies = self._copies(table, stored)
+        if copies.size:
+            keep = np.ones(len(table), dtype=bool)
+            keep[copies] = False
+            table = table.take(np.flatnonzero(keep))
         released, late = self.reorder.push(table, source_time)
-        return self._run(released, late.readings.tolist())
+        out = self._run(released, late.readings.tolist())
+        out.duplicates = copies.tolist()
+        return out
+
+    def _copies(self, table: ReadingTable, stored: Stored | None) -> Ints:
+        """Rows of ``table`` that are copies of readings taken before (ascending)."""
+        copies = find_copies(self.reorder.held, table)
+        if stored is None:
+            return copies
+        late = table.ts <= self.reorder.watermark
+        late[copies] = False
+        found = stored_copies(table, np.flatnonzero(late), self.reorder.devices.names, stored)
+        return np.union1d(copies, found) if found.size else copies
 
     def flush(self) -> StageResult:
         """End of input: release everything held; timers fire up to the newest device time seen."""

@@ -21,6 +21,14 @@ The inbox is compacted: every ``compact_steps`` steps or ``compact_readings`` re
 comes first, a snapshot of the processors (``Processors.snapshot``) is written in the unit of work of
 the step it follows and the entries it stands for are dropped, so the inbox, and the replay at
 start, stay bounded by the compaction interval rather than growing with history.
+
+Every reading is processed, stored and anchored once, even when it arrives again (an MQTT message
+redelivered, a client's retry): the processors drop copies (``streams.processors.copies``), asking
+the store (``Repository.stored_reading_ids``, parked batches included during an outage) about the
+late readings of a micro-batch, where copies of readings released before end up. The inbox keeps the
+readings taken, copies left out, so a replay asks nothing and rebuilds the same state. Copies are
+counted (``RunCounters.duplicates``). While the store cannot answer, a late reading it would have to
+vouch for is taken as new (``RunCounters.unchecked``, with a warning): a copy may then get through.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from typing import Protocol
 from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, Reading, Record, RfidRead, VoyagePlan
 from cargotrail.contract.validate import Rejection, check_rfid, split_readings
-from cargotrail.errors import StoreError, ValidationError
+from cargotrail.errors import StoreError, StoreUnavailable, ValidationError
 from geofence.zones import Zone
 from store.base import ReadingFlag, Repository, ZoneChange
 from store.buffered import BufferedStore
@@ -89,6 +97,8 @@ class RunCounters:
     zone_swaps: int = 0
     compactions: int = 0  # inbox snapshots written (see the module docstring)
     replayed: int = 0  # readings replayed from the inbox at start (their outputs were stored before)
+    duplicates: int = 0  # readings dropped as copies of readings taken before (redelivered, retried)
+    unchecked: int = 0  # late readings taken without asking the store about copies: it was down
     process_s: float = 0.0
 
 
@@ -169,10 +179,12 @@ class EmbeddedRuntime:
         c.rfid += len(good_rfid)
         c.plans += len(plans)
         self.processors.add_plans(plans)
-        result = self.processors.process(valid, source_time)
+        result = self.processors.process(valid, source_time, stored=self._stored)
+        c.duplicates += len(result.duplicates)
+        taken = self._taken(valid, result.duplicates)
         with self.store.unit_of_work():  # one commit per micro-batch
-            if self.inbox and (valid or plans or source_time is not None):
-                self._keep(batch_entry(valid, plans, source_time), len(valid))
+            if self.inbox and (taken or plans or source_time is not None):
+                self._keep(batch_entry(taken, plans, source_time), len(taken))
             if plans:
                 self.store.write_plans(plans, now)
             if rejections:
@@ -183,6 +195,34 @@ class EmbeddedRuntime:
             self._compact()
         c.process_s += time.perf_counter() - started
         return result
+
+    def _stored(self, ids: list[str]) -> set[str]:
+        """Which of these late readings were stored before (``Processors.process``'s lookup)."""
+        try:
+            return self.store.stored_reading_ids(ids)
+        except StoreUnavailable as exc:
+            found = self.store.buffered_reading_ids(ids)
+            self.counters.unchecked += len(ids) - len(found)
+            log.warning(
+                "store unavailable (%s): %d late readings taken without checking they are not copies",
+                exc,
+                len(ids) - len(found),
+            )
+            return found
+
+    def _taken(self, valid: list[Reading], duplicates: list[int]) -> list[Reading]:
+        """``valid`` without the copies the processors dropped (at positions ``duplicates``)."""
+        if not duplicates:
+            return valid
+        dropped = set(duplicates)
+        log.info(
+            "%d readings dropped as copies of readings taken before (%s%s); duplicates dropped: %d",
+            len(dropped),
+            ", ".join(f"{valid[i].device_id}#{valid[i].seq}" for i in duplicates[:5]),
+            ", ..." if len(dropped) > 5 else "",
+            self.counters.duplicates,
+        )
+        return [r for i, r in enumerate(valid) if i not in dropped]
 
     def finish(self) -> StageResult:
         """End of input: flush the reorder buffer, fire due timers, close the last anchor batch."""
@@ -196,6 +236,8 @@ class EmbeddedRuntime:
             if self.anchoring is not None:
                 self.counters.anchored_batches += self.anchoring.flush(now)
         self.store.drain()  # after an outage: wait (with backoff) until every buffered micro-batch is written
+        if self.counters.duplicates:
+            log.info("duplicates dropped: %d (readings that arrived again)", self.counters.duplicates)
         return result
 
     def watch_zones(self, now: float) -> StageResult | None:

@@ -20,8 +20,12 @@ def box_zone(zid: str, *bounds: float, zone_type: ZoneType = ZoneType.TERMINAL) 
 
 @pytest.fixture
 def index() -> ZoneIndex:
-    return ZoneIndex([box_zone("a", 0, 0, 1, 1), box_zone("b", 0.5, 0, 2, 1, zone_type=ZoneType.CUSTOMS),
-                      box_zone("c", 3, 0, 4, 1)])  # fmt: skip
+    zones = [
+        box_zone("a", 0, 0, 1, 1),
+        box_zone("b", 0.5, 0, 2, 1, zone_type=ZoneType.CUSTOMS),
+        box_zone("c", 3, 0, 4, 1),
+    ]
+    return ZoneIndex(zones)
 
 
 def test_attributes(index):
@@ -131,9 +135,11 @@ def test_tile_cells_find_exactly_the_boxes_that_meet():
     q[1001:1100, 2:] += 5.0  # long segments: too many cells, left to the caller
     boxes, found, big = cells.query(q[:, 0], q[:, 1], q[:, 2], q[:, 3], max_cells=4)
     meets = (
-        (q[:, None, 0] <= tiles[None, :, 2]) & (tiles[None, :, 0] <= q[:, None, 2])
-        & (q[:, None, 1] <= tiles[None, :, 3]) & (tiles[None, :, 1] <= q[:, None, 3])
-    )  # fmt: skip
+        (q[:, None, 0] <= tiles[None, :, 2])
+        & (tiles[None, :, 0] <= q[:, None, 2])
+        & (q[:, None, 1] <= tiles[None, :, 3])
+        & (tiles[None, :, 1] <= q[:, None, 3])
+    )
     meets[big] = False
     assert big.size and 1000 not in big.tolist()
     pairs = list(zip(boxes.tolist(), found.tolist(), strict=True))

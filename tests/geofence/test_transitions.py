@@ -54,9 +54,8 @@ def test_first_fix_enters_every_containing_zone(tracker):
     assert kinds(out.events) == [("enter", "a", "r0"), ("enter", "b", "r0")]
     e = out.events[0]
     assert e.ts == datetime.fromtimestamp(T0, UTC) and e.ts.tzinfo is not None
-    assert (e.container_id, e.device_id, e.zone_type, e.lon, e.lat, e.dwell_s) == (
-        "C1", "dev-C1", ZoneType.TERMINAL, 0.75, 0.5, None,
-    )  # fmt: skip
+    got = (e.container_id, e.device_id, e.zone_type, e.lon, e.lat, e.dwell_s)
+    assert got == ("C1", "dev-C1", ZoneType.TERMINAL, 0.75, 0.5, None)
     assert e.event_id == geofence_event_id("enter", "C1", "a", "r0")
     assert tracker.state["C1"].inside == {"a": T0, "b": T0}
     assert tracker.state["C2"] == ContainerZones(T0, 9.0, 9.0, "r1", "dev-C2")
@@ -66,10 +65,15 @@ def test_exit_before_enter_then_crossed_between(tracker):
     tracker.process(fixes(("C1", 0, 0.25, 0.5)))
     out = tracker.process(fixes(("C1", 100, 1.5, 0.5), ("C1", 200, 4.5, 0.5), ("C1", 300, 3.5, 0.5)))
     assert kinds(out.events) == [
-        ("exit", "a", "r0"), ("enter", "b", "r0"),  # moved from a into b
-        ("exit", "b", "r1"), ("crossed", "c", "r1"),  # jumped over c between two fixes
-        ("enter", "c", "r2"),  # segment ends in c: an enter, not a crossing
-    ]  # fmt: skip
+        # moved from a into b
+        ("exit", "a", "r0"),
+        ("enter", "b", "r0"),
+        # jumped over c between two fixes
+        ("exit", "b", "r1"),
+        ("crossed", "c", "r1"),
+        # segment ends in c: an enter, not a crossing
+        ("enter", "c", "r2"),
+    ]
     assert out.events[0].dwell_s == 100 and out.events[2].dwell_s == 100
     assert out.events[3].dwell_s is None
 

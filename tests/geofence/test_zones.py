@@ -39,9 +39,8 @@ def poly(zid: str = "z1", **props: Any) -> dict[str, Any]:
 
 def test_polygon_feature_keeps_all_fields():
     [z] = zones_from_geojson(collection(poly(name="Maasvlakte", dwell_limit_s=3600, locode="NLRTM", berth=7)))
-    assert (z.zone_id, z.name, z.zone_type, z.dwell_limit_s, z.locode) == (
-        "z1", "Maasvlakte", ZoneType.TERMINAL, 3600.0, "NLRTM",
-    )  # fmt: skip
+    got = (z.zone_id, z.name, z.zone_type, z.dwell_limit_s, z.locode)
+    assert got == ("z1", "Maasvlakte", ZoneType.TERMINAL, 3600.0, "NLRTM")
     assert z.properties == {"berth": 7}
     assert z.geometry.equals(shapely.box(4, 51, 5, 52))
 

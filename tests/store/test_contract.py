@@ -147,3 +147,18 @@ def test_a_unit_of_work_commits_everything_or_nothing(store, reopen):
         raise RuntimeError("crash mid-batch")
     other = reopen()  # a second connection sees only committed data
     assert (other.counts()["readings"], other.counts()["alerts"]) == (2, 1)
+
+
+def test_stored_reading_ids_names_exactly_the_stored_readings_of_any_flag(store):
+    rs = [reading(BOX, seq=i, minutes=i) for i in range(1200)]
+    ids = [reading_id(r.device_id, r.seq) for r in rs]
+    store.write_readings(rs[:1000], ids[:1000])
+    store.write_readings(rs[1000:1001], ids[1000:1001], flag=ReadingFlag.LATE)
+    store.write_readings(rs[1001:1002], ids[1001:1002], flag=ReadingFlag.GPS_JUMP)
+    store.write_alerts([alert(1)])
+    asked = [*ids[::-1], "a1", "not-an-id", ids[0]]  # more than one query's worth, an alert's id, a repeat
+    assert store.stored_reading_ids(asked) == set(ids[:1002])
+    assert store.stored_reading_ids([]) == set()
+    with store.unit_of_work():  # a unit of work sees its own writes
+        store.write_readings(rs[1002:1003], ids[1002:1003])
+        assert store.stored_reading_ids(ids[1002:1004]) == {ids[1002]}

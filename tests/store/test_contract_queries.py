@@ -108,14 +108,27 @@ def test_an_audit_range_gives_every_record_exactly_as_stored_with_its_proof(stor
     leaves = leaf_hashes(i.encode() for i in ids[:2])
     levels = tree_levels(leaves)
     receipt = AnchorReceipt(
-        batch_id="b1", stream="s", root=levels[-1][0].hex(), size=2, first_ts=rs[0].ts, last_ts=rs[1].ts,
-        prev_root="", ledger=LedgerKind.LOCAL, tx_id="tx1",
-    )  # fmt: skip
+        batch_id="b1",
+        stream="s",
+        root=levels[-1][0].hex(),
+        size=2,
+        first_ts=rs[0].ts,
+        last_ts=rs[1].ts,
+        prev_root="",
+        ledger=LedgerKind.LOCAL,
+        tx_id="tx1",
+    )
     proofs = [
-        Proof(record_id=i, batch_id="b1", leaf_hash=leaves[n].hex(), leaf_index=n, tree_size=2,
-              path=[h.hex() for h in inclusion_proof_from_levels(levels, n)])
+        Proof(
+            record_id=i,
+            batch_id="b1",
+            leaf_hash=leaves[n].hex(),
+            leaf_index=n,
+            tree_size=2,
+            path=[h.hex() for h in inclusion_proof_from_levels(levels, n)],
+        )
         for n, i in enumerate(ids[:2])
-    ]  # fmt: skip
+    ]
     store.write_anchor(receipt, proofs)
     store.write_anchor(receipt, proofs)  # idempotent
     got = store.records_for(box, rs[1].ts.timestamp(), rs[4].ts.timestamp())

@@ -79,14 +79,19 @@ def test_readings_land_in_monthly_partitions_made_ahead_and_on_demand(pg_store):
     assert store.layout == "partitioned"
     now = datetime.now(UTC)
     ahead = (now.year + (now.month + 1) // 12, (now.month + 1) % 12 + 1)  # two months on
-    names = {n for (n,) in store._read("partitions", "SELECT relname FROM pg_class WHERE relispartition "
-                                       "AND relnamespace = current_schema()::regnamespace")}  # fmt: skip
+    partitions = store._read(
+        "partitions",
+        "SELECT relname FROM pg_class WHERE relispartition AND relnamespace = current_schema()::regnamespace",
+    )
+    names = {n for (n,) in partitions}
     assert (
         f"readings_y{now.year:04d}m{now.month:02d}" in names
         and "readings_y{:04d}m{:02d}".format(*ahead) in names
     )
-    old = [reading(BOX, seq=1, minutes=0).__replace__(ts=datetime(2019, 12, 31, 23, 59, tzinfo=UTC)),
-           reading(BOX, seq=2, minutes=0).__replace__(ts=datetime(2020, 1, 1, tzinfo=UTC))]  # fmt: skip
+    old = [
+        reading(BOX, seq=1, minutes=0).__replace__(ts=datetime(2019, 12, 31, 23, 59, tzinfo=UTC)),
+        reading(BOX, seq=2, minutes=0).__replace__(ts=datetime(2020, 1, 1, tzinfo=UTC)),
+    ]
     assert store.write_readings(old, [reading_id("TRK-1", 1), reading_id("TRK-1", 2)]) == 2
     where = dict(store._read("routing", "SELECT seq, tableoid::regclass::text FROM readings"))
     assert where == {1: "readings_y2019m12", 2: "readings_y2020m01"}

@@ -35,8 +35,8 @@ def test_closes_every_n_records_and_chains() -> None:
     assert closed[0].header.prev_root == GENESIS_ROOT
     assert chain_check([c.header for c in closed]) == []
     assert closed[0].header.first_ts == T0 and closed[0].header.last_ts == T0 + timedelta(seconds=3)
-    assert b.position == closed[-1].position == BatcherPosition(stream="telemetry", next_seq=3,
-                                                                last_root=closed[-1].header.root)  # fmt: skip
+    expected = BatcherPosition(stream="telemetry", next_seq=3, last_root=closed[-1].header.root)
+    assert b.position == closed[-1].position == expected
     _verify_all(closed, records)
 
 

@@ -9,28 +9,18 @@ close by count here), every stored record anchored exactly once.
 from __future__ import annotations
 
 import dataclasses
-import os
-import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from cargotrail.contract.records import ZoneType
 from cargotrail.settings import Settings
-from cargotrail.wiring import ledger_anchoring
 from geofence.zones import Zone, circle_zone, zones_from_geojson
 from services.simulator import SimBatch, SimConfig, Simulator
-from store.base import Repository
-from store.postgres import PostgresStore
 from store.sqlite import SqliteStore
-from streams.processors.pipeline import Processors
-from streams.runtimes.embedded import EmbeddedRuntime
 from streams.runtimes.inbox import INBOX, Snap, decode_step
-from tests.streams.runtime_outputs import Outputs, anchored_once, outputs, unanchored
-
-NOW = 2_000_000_000.0  # the runtime's clock: after every simulated reading
+from tests.streams.embedded_run import NOW, Run
+from tests.streams.runtime_outputs import Outputs, anchored_once, unanchored
 
 
 @pytest.fixture(scope="module")
@@ -40,48 +30,6 @@ def sim() -> tuple[list[SimBatch], list[Zone]]:
     )
     simulator = Simulator(config)
     return list(simulator.batches(4 * 3600)), zones_from_geojson(simulator.zones_geojson())
-
-
-class Run:
-    """One runtime over the store and the local ledger of ``data_dir``."""
-
-    def __init__(
-        self,
-        data_dir: Path,
-        zones: list[Zone],
-        *,
-        zone_check_s: float | None = None,
-        store: Callable[[], Repository] | None = None,
-        compact_steps: int = 10**9,
-    ) -> None:
-        settings = dataclasses.replace(
-            Settings(), data_dir=data_dir, anchor_batch_records=97, anchor_batch_seconds=1e12
-        )
-        self.store = store() if store is not None else SqliteStore(settings.sqlite_path)
-        self.runtime = EmbeddedRuntime(
-            Processors(zones, lateness_s=settings.lateness_s),
-            self.store,
-            max_future_s=1e12,
-            now=lambda: NOW,
-            anchoring=ledger_anchoring(settings, self.store),
-            zone_check_s=zone_check_s,
-            inbox=True,
-            compact_steps=compact_steps,
-        )
-
-    def feed(self, batches: list[SimBatch]) -> None:
-        for b in batches:
-            self.runtime.ingest(b.readings, b.rfid, b.plans, source_time=b.watermark.timestamp())
-
-    def crash(self) -> None:
-        self.store.close()  # without finish: the reorder buffer and the open anchor batch are dropped
-
-    def finish(self) -> Outputs:
-        self.runtime.finish()
-        try:
-            return outputs(self.store)
-        finally:
-            self.store.close()
 
 
 @pytest.fixture(scope="module")
@@ -289,24 +237,6 @@ def test_the_inbox_stays_bounded_over_a_long_run(sim, tmp_path):
     assert max(sizes) <= 1 + 4  # one snapshot and the steps since
     assert isinstance(decode_step(entries[0]), Snap)
     assert sizes[-1] < len(batches)
-
-
-@pytest.fixture
-def pg_schema() -> Iterator[Callable[[], Repository]]:
-    """Opens PostgresStores on a fresh schema of the test server (CARGOTRAIL_TEST_PG_URL), dropped after."""
-    url = os.environ.get(
-        "CARGOTRAIL_TEST_PG_URL", "postgresql://cargotrail:cargotrail@127.0.0.1:55432/cargotrail"
-    )
-    try:
-        psycopg.connect(url, connect_timeout=5).close()
-    except psycopg.Error as exc:
-        pytest.fail(
-            f"PostgreSQL at CARGOTRAIL_TEST_PG_URL is unreachable ({exc}): start it with `make pg-up`"
-        )
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    yield lambda: PostgresStore(url, schema=name)
-    with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
 
 
 @pytest.mark.integration
