@@ -78,6 +78,8 @@ def run_simulation(settings: Settings, req: RunRequest, *, progress: bool = True
         "readings_rejected": c.rejected,
         "readings_late": c.late,
         "readings_gps_jump": c.jumped,
+        "readings_duplicate": c.duplicates,  # copies of readings taken before, dropped
+        "readings_unchecked": c.unchecked,  # late readings not checked for copies (store down)
         "rfid_reads": c.rfid,
         "plans": c.plans,
         "events": dict(sorted(c.events.items())),

@@ -56,6 +56,7 @@ def test_every_record_is_anchored_and_the_sample_verifies(report):
 def test_the_report_counts_add_up(report):
     assert report["readings"] == report["readings_valid"] > 10_000
     assert report["readings_rejected"] == 0
+    assert report["readings_duplicate"] == report["readings_unchecked"] == 0  # each reading sent once
     assert sum(report["alerts"].values()) >= report["injected_anomalies"] * 0.95
     assert report["events"]["enter"] > 0 and report["events"]["exit"] > 0
 
