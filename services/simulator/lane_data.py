@@ -1,4 +1,4 @@
-"""Hand-made waypoint graph of the main container shipping lanes.
+"""Hand-made waypoint graph of the main container shipping lanes (``waypoints.csv``, ``lanes.csv``).
 
 Contract: ``WAYPOINTS`` maps a waypoint name to (lat, lon); ``LANES`` is a list
 of chains, each chain a list of names whose consecutive pairs are undirected
@@ -11,184 +11,18 @@ approaches, which the mask cannot resolve) and none crosses the antimeridian.
 
 from __future__ import annotations
 
-# fmt: off
-WAYPOINTS: dict[str, tuple[float, float]] = {
-    # North Europe and the English Channel
-    "ELBE_1": (53.58, 9.70), "ELBE_2": (53.78, 9.42), "ELBE_2B": (53.88, 9.15), "ELBE_3": (53.90, 8.70),
-    "ELBE_4": (54.02, 8.25), "GERMAN_BIGHT": (54.05, 7.70),
-    "WESER_1": (53.75, 8.40), "TEXEL_N": (53.75, 4.80), "MAAS_1": (51.96, 4.10), "MAAS_APP": (52.02, 3.70),
-    "SCHELDT_1": (51.40, 3.80), "SCHELDT_2": (51.43, 3.55), "SCHELDT_APP": (51.45, 3.20),
-    "THAMES_1": (51.50, 0.80), "THAMES_APP": (51.50, 1.60),
-    "FXT_APP": (51.90, 1.55), "DOVER": (51.02, 1.45), "CHANNEL_E": (50.30, 0.20), "SEINE_APP": (49.55, -0.10),
-    "CHANNEL_M": (50.00, -1.50), "CHANNEL_W": (49.70, -4.50), "USHANT": (48.70, -5.90),
-    # Atlantic Europe, Gibraltar, Mediterranean
-    "BISCAY": (45.50, -8.50), "FINISTERRE": (43.20, -9.90), "PORTUGAL": (39.00, -9.90),
-    "ST_VINCENT": (36.70, -9.30),
-    "GIB_W": (35.90, -6.10), "GIB": (35.96, -5.45), "GIB_E": (36.05, -4.90), "ALG_APP": (36.10, -5.38),
-    "ALBORAN": (36.20, -3.60), "GATA": (36.55, -1.80), "NAO": (38.60, 0.50), "VLC_APP": (39.42, -0.22),
-    "IBIZA_CH": (39.30, 1.90), "MALLORCA_NW": (40.10, 2.30), "MENORCA_N": (40.60, 4.50),
-    "ALGERIA": (37.40, 3.00),
-    "LIGURIAN": (43.30, 8.30), "GOA_APP": (44.35, 8.90), "SARDINIA_W": (41.00, 7.60),
-    "SARDINIA_SW": (38.40, 8.00),
-    "SICILY_CH": (37.30, 11.70), "MALTA_N": (36.30, 14.00), "IONIAN": (35.80, 18.00),
-    "KYTHERA": (36.00, 23.15), "CRETE_W": (35.50, 23.30), "CRETE_SW": (34.90, 23.40),
-    "SARONIC": (37.45, 23.70), "PIR_APP": (37.88, 23.55), "CRETE_S": (34.00, 25.00), "LEVANT": (32.00, 30.00),
-    "PSD_APP": (31.45, 32.35),
-    # Suez, Red Sea, Gulf of Aden, Arabian Sea, Gulf
-    "SUEZ_1": (30.90, 32.32), "SUEZ_2": (30.55, 32.30), "SUEZ_3": (30.30, 32.42), "SUEZ_S": (29.93, 32.56),
-    "GULF_SUEZ": (29.40, 32.72), "SUEZ_GULF_C": (29.00, 32.85), "SUEZ_GULF_S": (28.20, 33.35),
-    "GUBAL": (27.70, 33.85), "RED_N": (26.50, 35.00), "RED_C": (21.50, 38.30),
-    "JED_APP": (21.45, 38.95), "RED_S": (14.80, 42.00), "HANISH": (13.50, 42.65), "BAB": (12.55, 43.30),
-    "DJI_APP": (11.75, 43.25), "ADEN_W": (12.30, 44.20), "ADEN": (12.60, 47.00), "ADEN_E": (13.20, 50.50),
-    "GUARDAFUI": (11.95, 51.65), "SOCOTRA_N": (13.60, 53.80), "ARABIAN_W": (15.00, 61.00),
-    "RAS_AL_HADD": (22.60, 60.30), "OMAN_GULF": (23.50, 59.50),
-    "OMAN_N": (25.00, 57.30), "HORMUZ": (26.45, 56.60), "GULF_E": (26.20, 55.60), "JEA_APP": (25.20, 54.90),
-    "KHI_APP": (24.40, 66.95), "ARABIAN_N": (21.00, 65.00), "NSA_APP": (18.85, 72.70),
-    "KONKAN": (13.00, 73.50),
-    "KERALA": (8.00, 76.00), "EIGHT_DEG": (7.65, 73.30), "CMB_APP": (6.95, 79.72), "GALLE_W": (6.20, 79.85),
-    "DONDRA": (5.60, 80.60),
-    # Bay of Bengal, Malacca, Singapore
-    "BENGAL_S": (5.80, 88.00), "SL_SE": (6.00, 82.50), "BENGAL_N": (15.00, 88.50),
-    "BENGAL_NE": (20.50, 91.00), "CGP_APP": (21.90, 91.65),
-    "GREAT_CH": (6.30, 94.50), "MALACCA_N": (5.70, 97.80), "MALACCA_C": (4.00, 99.60),
-    "PKG_APP": (2.95, 101.15),
-    "MALACCA_S": (2.10, 101.90), "JOHOR_W": (1.55, 102.85), "SG_W": (1.17, 103.45), "SG_M": (1.19, 103.68),
-    "SG_C": (1.20, 103.84),
-    "SG_E": (1.30, 104.45), "BINTAN_E": (1.28, 104.85),
-    # South China Sea, Gulf of Thailand, Java Sea, Sunda
-    "SCS_S": (2.50, 105.00), "THAI_S": (5.50, 104.00), "THAI_C": (8.50, 102.50), "THAI_N": (11.50, 100.90),
-    "LCH_APP": (12.90, 100.80), "VN_S": (8.20, 108.00), "CMT_APP": (10.20, 107.20), "VN_C": (12.00, 109.80),
-    "VN_N": (15.00, 110.00), "HAINAN_E": (18.00, 111.00), "PEARL_S": (21.80, 114.20),
-    "HKG_APP": (22.15, 114.05),
-    "SHK_1": (22.30, 113.80), "SHK_APP": (22.10, 113.80), "LINGGA_E": (0.50, 105.10),
-    "BANGKA_N": (-1.00, 105.90), "GASPAR": (-2.55, 107.25),
-    "JAVA_SEA": (-5.00, 107.00), "JKT_APP": (-5.95, 106.88), "BANTEN": (-5.75, 106.20),
-    "SUNDA": (-5.95, 105.85), "SUNDA_S": (-6.22, 105.60),
-    "SUNDA_SW": (-6.32, 105.15), "SUNDA_W": (-6.90, 104.60),
-    # East China Sea, Yellow Sea, Korea, Japan
-    "TAIWAN_SW": (22.80, 117.50), "TAIWAN_STR": (24.50, 119.80), "TAIWAN_N": (26.00, 120.60),
-    "ZHEJIANG": (28.50, 122.50),
-    "ECS_C": (30.60, 123.10), "NGB_1": (29.93, 121.90), "NGB_2": (29.90, 122.30), "NGB_APP": (29.85, 122.70),
-    "YANGTZE": (31.30, 122.30), "YELLOW_S": (34.50, 123.00),
-    "QIN_APP": (35.90, 120.55), "YELLOW_N": (37.60, 123.20), "BOHAI_STR": (38.55, 121.05),
-    "BOHAI": (38.70, 119.50),
-    "TXG_APP": (38.95, 118.05), "JEJU_S": (32.90, 126.00), "JEJU_E": (33.30, 127.40),
-    "KOREA_STR": (34.60, 128.80),
-    "PUS_APP": (35.00, 129.10), "GOTO_W": (33.00, 128.00), "KYUSHU_W": (31.00, 128.50),
-    "YAKUSHIMA_S": (30.00, 130.50),
-    "KYUSHU_E": (30.40, 131.60), "SHIKOKU_S": (32.30, 133.50), "KII_CH": (33.60, 134.90),
-    "KITAN": (34.27, 135.02),
-    "UKB_APP": (34.55, 135.20), "KII_S": (33.20, 135.80), "ENSHU": (33.60, 137.80),
-    "MIKURA_S": (33.60, 139.90),
-    "SAGAMI": (34.80, 139.70), "URAGA": (35.25, 139.78), "TYO_APP": (35.50, 139.85),
-    # Americas Pacific, Panama, Caribbean, North Atlantic
-    "SAN_PEDRO": (33.60, -118.30), "SOCAL": (32.50, -117.75), "BAJA_N": (30.00, -117.00),
-    "BAJA_C": (27.00, -115.90),
-    "BAJA_S": (24.00, -113.00), "CABO": (22.60, -110.20), "ZLO_APP": (18.90, -104.60),
-    "MICHOACAN": (17.40, -102.60), "MEX_S": (16.00, -99.00),
-    "GUATEMALA": (12.50, -91.00), "NICOYA": (10.00, -86.50), "AZUERO": (6.80, -81.50), "MALA": (7.00, -79.80),
-    "PANAMA_GULF": (8.50, -79.40),
-    "BALBOA": (8.85, -79.52), "CANAL_1": (8.98, -79.60), "CANAL_2": (9.08, -79.68), "CANAL_3": (9.18, -79.85),
-    "CANAL_4": (9.28, -79.92), "COLON_APP": (9.45, -79.92), "CARIB_W": (11.00, -79.50),
-    "CARIB_C": (15.00, -72.00),
-    "MONA_S": (17.20, -68.20), "MONA": (18.30, -67.90), "SARGASSO": (22.00, -67.50),
-    "HATTERAS": (33.00, -72.00),
-    "NYC_APP": (40.35, -73.60), "NYC_1": (40.55, -74.04), "NANTUCKET_S": (40.50, -66.00),
-    "GRAND_BANKS_S": (43.50, -45.00),
-    "ATLANTIC_NE": (48.00, -20.00), "ATLANTIC_C": (21.00, -60.00), "ATLANTIC_E": (30.00, -40.00),
-    "MADEIRA_N": (35.50, -20.00),
-    # West Africa, Brazil, Cape of Good Hope, East Africa, Australia
-    "CANARY_W": (28.00, -19.00), "CAPE_VERDE_E": (15.00, -21.00), "GUINEA": (5.00, -14.00),
-    "EQUATOR_E": (-5.00, -3.00),
-    "NAMIBIA": (-20.00, 8.00), "CPT_APP": (-33.80, 18.25), "CAPE_POINT": (-34.80, 18.40),
-    "AGULHAS": (-35.30, 20.00),
-    "ALGOA": (-34.30, 26.50), "TRANSKEI": (-32.00, 30.50), "DUR_APP": (-29.90, 31.30),
-    "MOZAMBIQUE_S": (-25.00, 35.50),
-    "MOZ_CH": (-20.00, 39.00), "MOZ_N": (-15.00, 42.00), "TANZANIA": (-11.00, 41.50),
-    "PEMBA_E": (-5.00, 40.50),
-    "MBA_APP": (-4.10, 39.80), "SOMALIA": (2.00, 46.50), "HORN": (10.00, 52.00), "NORONHA_S": (-5.50, -33.50),
-    "RECIFE": (-9.00, -34.30), "SALVADOR": (-13.50, -37.80), "ABROLHOS": (-18.50, -37.50),
-    "CABO_FRIO": (-23.30, -41.80),
-    "SSZ_APP": (-24.10, -46.20), "SAO_SEBASTIAO_S": (-24.20, -45.30), "GUINEA_W": (0.00, -25.00),
-    "INDIAN_E": (-12.00, 108.00), "NW_CAPE": (-22.00, 110.00),
-    "LEEUWIN": (-35.30, 114.50), "BIGHT": (-36.50, 125.00), "OTWAY_W": (-39.20, 141.00),
-    "OTWAY": (-39.00, 143.30),
-    "MEL_APP": (-38.45, 144.55), "MEL_1": (-38.10, 144.80), "PROM_S": (-39.25, 146.10),
-    "BASS": (-39.10, 146.75), "GABO": (-37.80, 150.30),
-    "NSW_S": (-35.50, 151.00), "SYD_APP": (-34.00, 151.35),
-}
+import csv
+import io
+from importlib import resources
 
-LANES: list[list[str]] = [
-    # port approaches (berth first)
-    ["DEHAM", "ELBE_1", "ELBE_2", "ELBE_2B", "ELBE_3", "ELBE_4", "GERMAN_BIGHT"],
-    ["DEBRV", "WESER_1", "GERMAN_BIGHT"],
-    ["NLRTM", "MAAS_1", "MAAS_APP"], ["BEANR", "SCHELDT_1", "SCHELDT_2", "SCHELDT_APP"],
-    ["GBLGP", "THAMES_1", "THAMES_APP"],
-    ["GBFXT", "FXT_APP"], ["FRLEH", "SEINE_APP"], ["ESALG", "ALG_APP"], ["ESVLC", "VLC_APP"],
-    ["ITGOA", "GOA_APP"],
-    ["GRPIR", "PIR_APP"], ["EGPSE", "PSD_APP"], ["SAJED", "JED_APP"], ["DJPOD", "DJI_APP"],
-    ["AEJEA", "JEA_APP"],
-    ["PKBQM", "KHI_APP"], ["INNSA", "NSA_APP"], ["LKCMB", "CMB_APP"], ["BDCGP", "CGP_APP"],
-    ["MYPKG", "PKG_APP"],
-    ["MYTPP", "SG_W"], ["SGSIN", "SG_C"], ["THLCH", "LCH_APP"], ["VNCMT", "CMT_APP"], ["IDJKT", "JKT_APP"],
-    ["HKHKG", "HKG_APP"], ["CNSHK", "SHK_1", "SHK_APP"], ["CNSGH", "YANGTZE"],
-    ["CNNBG", "NGB_1", "NGB_2", "NGB_APP"], ["CNQIN", "QIN_APP"],
-    ["CNTXG", "TXG_APP"], ["KRPUS", "PUS_APP"], ["JPTYO", "TYO_APP"], ["JPUKB", "UKB_APP"],
-    ["USLGB", "SAN_PEDRO"], ["USLAX", "SAN_PEDRO"], ["MXZLO", "ZLO_APP"], ["PAONX", "COLON_APP"],
-    ["USNYC", "NYC_1", "NYC_APP"], ["BRSSZ", "SSZ_APP"], ["ZADUR", "DUR_APP"], ["ZACPT", "CPT_APP"],
-    ["KEMBA", "MBA_APP"], ["AUMEL", "MEL_1", "MEL_APP"], ["AUSYD", "SYD_APP"],
-    # North Sea and Channel
-    ["GERMAN_BIGHT", "TEXEL_N", "MAAS_APP", "SCHELDT_APP", "DOVER"], ["MAAS_APP", "THAMES_APP", "DOVER"],
-    ["MAAS_APP", "FXT_APP", "THAMES_APP"], ["DOVER", "CHANNEL_E", "CHANNEL_M", "CHANNEL_W", "USHANT"],
-    ["CHANNEL_E", "SEINE_APP", "CHANNEL_M"],
-    # Atlantic Europe to the Mediterranean and Suez
-    ["USHANT", "BISCAY", "FINISTERRE", "PORTUGAL", "ST_VINCENT", "GIB_W", "GIB", "GIB_E", "ALBORAN", "GATA"],
-    ["GIB", "ALG_APP", "GIB_E"],
-    ["GATA", "NAO", "VLC_APP", "IBIZA_CH", "MALLORCA_NW", "MENORCA_N", "LIGURIAN"],
-    ["GATA", "ALGERIA", "SARDINIA_SW", "SICILY_CH", "MALTA_N", "IONIAN", "CRETE_S", "LEVANT", "PSD_APP"],
-    ["LIGURIAN", "GOA_APP"], ["LIGURIAN", "SARDINIA_W", "SARDINIA_SW"],
-    ["IONIAN", "KYTHERA", "SARONIC", "PIR_APP"],
-    ["KYTHERA", "CRETE_W", "CRETE_SW", "CRETE_S"],
-    ["PSD_APP", "SUEZ_1", "SUEZ_2", "SUEZ_3", "SUEZ_S", "GULF_SUEZ", "SUEZ_GULF_C", "SUEZ_GULF_S", "GUBAL",
-     "RED_N", "RED_C", "RED_S", "HANISH", "BAB"],
-    ["RED_C", "JED_APP"], ["DJI_APP", "ADEN_W"], ["BAB", "ADEN_W", "ADEN", "ADEN_E", "SOCOTRA_N"],
-    ["ADEN_E", "GUARDAFUI", "HORN"],
-    # Arabian Sea, Gulf, India
-    ["SOCOTRA_N", "ARABIAN_W", "RAS_AL_HADD", "OMAN_GULF", "OMAN_N", "HORMUZ", "GULF_E", "JEA_APP"],
-    ["ARABIAN_W", "ARABIAN_N", "KHI_APP"],
-    ["ARABIAN_N", "NSA_APP"], ["ARABIAN_W", "NSA_APP", "KONKAN", "KERALA", "CMB_APP"],
-    ["SOCOTRA_N", "EIGHT_DEG", "KERALA"],
-    ["EIGHT_DEG", "DONDRA"], ["CMB_APP", "GALLE_W", "DONDRA"], ["OMAN_GULF", "ARABIAN_N"],
-    # Bay of Bengal, Malacca, Singapore
-    ["DONDRA", "BENGAL_S", "GREAT_CH", "MALACCA_N", "MALACCA_C", "PKG_APP", "MALACCA_S", "JOHOR_W", "SG_W",
-     "SG_M", "SG_C", "SG_E"],
-    ["DONDRA", "SL_SE", "BENGAL_N", "BENGAL_NE", "CGP_APP"], ["BENGAL_S", "BENGAL_N"],
-    # South China Sea and onwards
-    ["SG_E", "SCS_S", "VN_S", "VN_C", "VN_N", "HAINAN_E", "PEARL_S"],
-    ["SCS_S", "THAI_S", "THAI_C", "THAI_N", "LCH_APP"],
-    ["THAI_S", "VN_S"], ["VN_S", "CMT_APP"], ["PEARL_S", "HKG_APP"], ["PEARL_S", "SHK_APP"],
-    ["SG_E", "BINTAN_E", "LINGGA_E", "BANGKA_N", "GASPAR", "JAVA_SEA", "JKT_APP", "BANTEN", "SUNDA",
-     "SUNDA_S", "SUNDA_SW", "SUNDA_W", "INDIAN_E", "NW_CAPE", "LEEUWIN"],
-    ["PEARL_S", "TAIWAN_SW", "TAIWAN_STR", "TAIWAN_N", "ZHEJIANG", "ECS_C"], ["ZHEJIANG", "NGB_APP", "ECS_C"],
-    ["ECS_C", "YANGTZE"], ["ECS_C", "YELLOW_S", "QIN_APP"],
-    ["YELLOW_S", "YELLOW_N", "BOHAI_STR", "BOHAI", "TXG_APP"],
-    ["ECS_C", "JEJU_S", "JEJU_E", "KOREA_STR", "PUS_APP"], ["KOREA_STR", "GOTO_W", "KYUSHU_W"],
-    ["ECS_C", "KYUSHU_W", "YAKUSHIMA_S", "KYUSHU_E", "SHIKOKU_S", "KII_CH", "KITAN", "UKB_APP"],
-    ["KII_CH", "KII_S", "ENSHU", "MIKURA_S", "SAGAMI", "URAGA", "TYO_APP"],
-    # Australia
-    ["LEEUWIN", "BIGHT", "OTWAY_W", "OTWAY", "MEL_APP", "PROM_S", "BASS", "GABO", "NSW_S", "SYD_APP"],
-    # Americas
-    ["SAN_PEDRO", "SOCAL", "BAJA_N", "BAJA_C", "BAJA_S", "CABO", "ZLO_APP", "MICHOACAN", "MEX_S", "GUATEMALA",
-     "NICOYA", "AZUERO", "MALA", "PANAMA_GULF", "BALBOA", "CANAL_1", "CANAL_2", "CANAL_3", "CANAL_4",
-     "COLON_APP", "CARIB_W", "CARIB_C", "MONA_S", "MONA", "SARGASSO", "HATTERAS", "NYC_APP"],
-    ["NYC_APP", "NANTUCKET_S", "GRAND_BANKS_S", "ATLANTIC_NE", "USHANT"],
-    ["MONA", "ATLANTIC_C", "ATLANTIC_E", "MADEIRA_N", "ST_VINCENT"], ["ATLANTIC_E", "ATLANTIC_NE"],
-    # Africa and South America
-    ["ST_VINCENT", "CANARY_W", "CAPE_VERDE_E", "GUINEA", "EQUATOR_E", "NAMIBIA", "CPT_APP", "CAPE_POINT",
-     "AGULHAS", "ALGOA", "TRANSKEI", "DUR_APP", "MOZAMBIQUE_S", "MOZ_CH", "MOZ_N", "TANZANIA", "PEMBA_E",
-     "MBA_APP", "SOMALIA", "HORN"],
-    ["CAPE_VERDE_E", "GUINEA_W", "NORONHA_S", "RECIFE", "SALVADOR", "ABROLHOS", "CABO_FRIO",
-     "SAO_SEBASTIAO_S", "SSZ_APP"],
-    ["CABO_FRIO", "CAPE_POINT"], ["HORN", "EIGHT_DEG"], ["MBA_APP", "EIGHT_DEG"],
-]
-# fmt: on
+
+def _rows(name: str) -> list[dict[str, str]]:
+    """The rows of a table shipped beside this module (each has a ``region`` column, for reading)."""
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+WAYPOINTS: dict[str, tuple[float, float]] = {
+    row["waypoint"]: (float(row["lat"]), float(row["lon"])) for row in _rows("waypoints.csv")
+}
+LANES: list[list[str]] = [row["chain"].split() for row in _rows("lanes.csv")]

@@ -55,7 +55,7 @@ def test_killing_workers_repeatedly_loses_and_duplicates_nothing(embedded, boots
     batches = list(sim.batches(REQUEST.duration_s, STEP_S))
     kill_at = {len(batches) * (k + 1) // (KILLS + 1) for k in range(KILLS)}
     checkpoints = f"{ns.app_id}-checkpoints-changelog"  # the Faust table's, where workers resume
-    killed = bad = 0
+    killed = bad = progress = 0  # progress: checkpoint records written when the last kill came
     try:
         for i, batch in enumerate(batches):
             if i % BAD_EVERY == 1:  # an undecodable record: dead-lettered once, whoever replays it
@@ -66,13 +66,15 @@ def test_killing_workers_repeatedly_loses_and_duplicates_nothing(embedded, boots
             if i in kill_at:  # SIGKILL a live worker (alternating), start a replacement at once
                 victim = [p for p in workers.procs if p.poll() is None][killed % 2]
                 # ...one that holds partitions, once a checkpoint was written since the last kill, so
-                # that each kill lands mid-processing rather than on a worker still starting up
+                # that each kill lands mid-processing rather than on a worker still starting up.
+                # Counted from the last kill, not from now: the batches sent since then make the
+                # workers checkpoint, so the wait ends even if they are idle by now.
                 log = tmp_path / "workers" / f"worker-{workers.procs.index(victim)}.log"
-                progress = written(bootstrap, checkpoints)
                 wait_for(
                     partial(busy, log, bootstrap, checkpoints, progress),
                     f"{log.name} to take partitions and process",
                 )
+                progress = written(bootstrap, checkpoints)
                 os.kill(victim.pid, signal.SIGKILL)
                 victim.wait(10)
                 workers.start()
