@@ -79,9 +79,13 @@ def test_the_captured_bundle_verifies_with_the_organisations_cas(
     assert check.ledger == "fabric" and sorted(check.endorsed_by) == list(ORGS)
     receipt = bundle["receipt"]
     assert check.anchored_in == f"fabric block {receipt['block']} signed by OrdererMSP, tx {receipt['tx_id']}"
+    assert check.ordered_by == "OrdererMSP" and not check.block_unsigned
     # Without the orderer organisation's CA the block signature is not checked, and the verdict says so.
     unsigned = verify_bundle(bundle, org_cas={m: cas[m] for m in ORGS})
-    assert unsigned.ok and unsigned.anchored_in == f"fabric block {receipt['block']}, tx {receipt['tx_id']}"
+    assert unsigned.ok and unsigned.block_unsigned and unsigned.ordered_by == ""
+    assert unsigned.anchored_in == (
+        f"fabric block {receipt['block']} (number not signed: no OrdererMSP CA given), tx {receipt['tx_id']}"
+    )
 
 
 def test_the_cli_verifies_it_offline_with_a_ca_folder(tmp_path: Path, bundle: Bundle) -> None:
@@ -92,7 +96,23 @@ def test_the_cli_verifies_it_offline_with_a_ca_folder(tmp_path: Path, bundle: Bu
     assert "endorsed by PortAuthorityMSP, CustomsMSP" in r.stdout
     out = json.loads(cli(tmp_path, "--bundle", path, "--ca-certs", str(CA_DIR), "--json").stdout)
     assert out["ok"] is True and out["ca_certs"] == str(CA_DIR) and sorted(out["endorsed_by"]) == list(ORGS)
-    assert "signed by OrdererMSP" in out["anchored_in"]
+    assert "signed by OrdererMSP" in out["anchored_in"] and out["ordered_by"] == "OrdererMSP"
+    assert "warning" not in r.stderr
+
+
+def test_the_cli_warns_when_the_block_number_is_not_signed(tmp_path: Path, bundle: Bundle) -> None:
+    path, orgs = (
+        write(tmp_path, bundle),
+        ca_folder(tmp_path, {m: (CA_DIR / f"{m}.pem").read_bytes() for m in ORGS}),
+    )
+    r = cli(tmp_path, "--bundle", path, "--ca-certs", str(orgs))
+    assert r.exit_code == 0, r.output
+    assert f"anchored in fabric block {BLOCK} (number not signed: no OrdererMSP CA given)" in r.stdout
+    assert r.stderr.startswith("warning: the block number is not authenticated: no OrdererMSP CA"), r.stderr
+    r = cli(tmp_path, "--bundle", path, "--ca-certs", str(orgs), "--json")
+    out = json.loads(r.stdout)  # the warning is on stderr: stdout stays one JSON document
+    assert r.exit_code == 0 and out["ordered_by"] == "" and "number not signed" in out["anchored_in"]
+    assert "warning: the block number is not authenticated" in r.stderr
 
 
 def test_msp_folders_and_the_setting_are_accepted_too(tmp_path: Path, bundle: Bundle) -> None:
@@ -326,7 +346,8 @@ def test_a_renumbered_block_is_caught_by_the_orderer_signature(bundle: Bundle, c
     check = verify_bundle(bundle, org_cas=cas)
     assert not check.ok and f"orderer signature on block {block.header.number}" in check.problem
     assert check.found.startswith("an invalid signature by CN=orderer1.orderer.cargotrail.test")
-    assert verify_bundle(bundle, org_cas={m: cas[m] for m in ORGS}).ok  # the limit without OrdererMSP's CA
+    unsigned = verify_bundle(bundle, org_cas={m: cas[m] for m in ORGS})  # the limit without OrdererMSP's CA
+    assert unsigned.ok and f"block {block.header.number} (number not signed" in unsigned.anchored_in
 
 
 def test_an_orderer_outside_the_given_orderer_ca_is_named(
