@@ -166,7 +166,14 @@ def _wrong_kind(found: str, expected: str, why: str) -> VerificationError:
 
 
 def _local(entry: object, receipt: AnchorReceipt, public_key_pem: bytes) -> _Anchor:
-    held = check_entry(entry, public_key_pem)
+    try:
+        held = check_entry(entry, public_key_pem)
+    except ValidationError as exc:  # a value canonical JSON cannot hold, e.g. an integer beyond 2**53
+        raise VerificationError(
+            f"local ledger entry of batch {receipt.batch_id}",
+            expected="canonical JSON values",
+            found=str(exc),
+        ) from exc
     for field, expected, found in receipt_differences(held, receipt)[:1]:
         raise VerificationError(
             f"{field} of batch {receipt.batch_id}: the bundle's receipt differs from the signed ledger entry",
