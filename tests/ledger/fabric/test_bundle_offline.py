@@ -125,6 +125,14 @@ def test_msp_folders_and_the_setting_are_accepted_too(tmp_path: Path, bundle: Bu
     setting = ",".join(f"{m}={CA_DIR / m}.pem" for m in ORGS)
     r = cli(tmp_path, "--bundle", path, CARGOTRAIL_FABRIC_ORG_CAS=setting)
     assert r.exit_code == 0 and "trusting CARGOTRAIL_FABRIC_ORG_CAS" in r.stdout
+    (tmp_path / "customs.pem").write_text("the CA comes by post\n")
+    r = cli(
+        tmp_path, "--bundle", path, CARGOTRAIL_FABRIC_ORG_CAS=f"{setting},CustomsMSP={tmp_path}/customs.pem"
+    )
+    assert r.exit_code == 2 and "CustomsMSP is given twice" in r.stderr
+    r = cli(tmp_path, "--bundle", path, CARGOTRAIL_FABRIC_ORG_CAS=f"CustomsMSP={tmp_path}/customs.pem")
+    assert r.exit_code == 2 and f"CustomsMSP at {tmp_path}/customs.pem" in r.stderr, r.stderr
+    assert "not a PEM certificate" in r.stderr
 
 
 def test_the_bundles_own_ca_copies_are_not_trusted(tmp_path: Path, bundle: Bundle) -> None:
