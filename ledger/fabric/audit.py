@@ -127,8 +127,7 @@ def check_block(
     )
     code = flags[index] if index < len(flags) else None
     if code != transaction_pb2.TxValidationCode.VALID:
-        name = "missing" if code is None else transaction_pb2.TxValidationCode.Name(code)
-        raise _fail(f"{where}: validation code", "VALID", name)
+        raise _fail(f"{where}: validation code", "VALID", _code_name(code))
 
     signature_header = decode(
         common_pb2.SignatureHeader, payload.header.signature_header, f"{where}: signature header"
@@ -183,6 +182,16 @@ def check_block(
         receipt=held,
         ordered_by=ordered_by,
     )
+
+
+def _code_name(code: int | None) -> str:
+    """The name of a validation flag: the flags are neither hashed nor signed, so any byte may be there."""
+    if code is None:
+        return "missing"
+    try:
+        return str(transaction_pb2.TxValidationCode.Name(code))
+    except ValueError:
+        return f"unknown code {code}"
 
 
 def _anchored_receipt(anchor: Mapping[str, Any], tx_id: str, block: int, where: str) -> AnchorReceipt:

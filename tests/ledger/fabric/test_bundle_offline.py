@@ -175,6 +175,7 @@ TAMPERING: dict[str, Tamper] = {
         "orderer signature on block",  # the header's data hash is what the orderer signed
     ),
     "validation flag": Tamper(flag(transaction_pb2.TxValidationCode.MVCC_READ_CONFLICT), "validation code"),
+    "validation flag unknown": Tamper(flag(200), "validation code (expected VALID, found unknown code 200)"),
     "receipt root": Tamper(lambda b: b["receipt"].update(root=flip_hex(_root(b))), "root in the write set"),
     "receipt time range": Tamper(
         lambda b: b["receipt"].update(last_ts="2026-03-02T01:31:00Z"), "last_ts in the write set"
