@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from cargotrail.errors import ConfigError
 from cargotrail.settings import Settings
 from cargotrail.wiring import LEDGER_DIR, ZONES_FILE, open_ledger, open_store, store_zones
 from dashboards.roles import ROLES, may_read
@@ -67,6 +68,14 @@ def org_cas(s: Settings) -> dict[str, bytes] | None:
     from ledger.fabric.trust import parse_org_cas  # the Fabric protobufs only when used
 
     return parse_org_cas(s.fabric_org_cas)
+
+
+def org_cas_or_problem(s: Settings) -> tuple[dict[str, bytes] | None, str]:
+    """``org_cas`` and "", or None and what is wrong with the setting: a page shows it and goes on."""
+    try:
+        return org_cas(s), ""
+    except ConfigError as exc:
+        return None, str(exc)
 
 
 def has_data(s: Settings) -> bool:

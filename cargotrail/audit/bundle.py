@@ -21,6 +21,7 @@ A bundle is JSON (version 1)::
   ``ledger.fabric.audit`` runs (data hash, VALID flag, client and endorsement
   signatures, CA chains, the AND(PortAuthority, Customs) policy, the write set;
   the orderer's block signature too when the OrdererMSP CA is among them).
+  Without the OrdererMSP CA nothing signs the block number, and the verdict says so.
 
 Then the receipt must equal what the entry (or the block's write set) anchors,
 and record -> leaf -> path -> root must reach that root.
@@ -56,13 +57,21 @@ class BundleCheck(RecordCheck, frozen=True, kw_only=True):
     """The verdict on a bundle: the record's, plus where it is anchored and who endorsed it.
 
     ``anchored_in`` names the ledger entry (local) or block and transaction (fabric);
-    ``endorsed_by`` lists the MSP ids whose endorsements verified (fabric only). Both are
-    empty unless ``ok``.
+    ``endorsed_by`` lists the MSP ids whose endorsements verified (fabric only);
+    ``ordered_by`` the orderer MSP whose signature on the block verified (fabric, and only
+    when its CA was given: otherwise the block number is not authenticated, as
+    ``anchored_in`` says). All are empty unless ``ok``.
     """
 
     ledger: str = ""
     anchored_in: str = ""
     endorsed_by: tuple[str, ...] = ()
+    ordered_by: str = ""
+
+    @property
+    def block_unsigned(self) -> bool:
+        """A verified Fabric bundle whose block number nothing signed (no OrdererMSP CA given)."""
+        return self.ok and self.ledger == LedgerKind.FABRIC.value and not self.ordered_by
 
 
 class _Bundle(msgspec.Struct, frozen=True, kw_only=True):
@@ -149,6 +158,7 @@ class _Anchor(NamedTuple):
     receipt: AnchorReceipt  # as the signed entry or the block records it
     where: str  # the entry, or the block and transaction
     endorsers: tuple[str, ...] = ()
+    ordered_by: str = ""  # fabric: the orderer MSP whose block signature verified
 
 
 def _wrong_kind(found: str, expected: str, why: str) -> VerificationError:
@@ -156,7 +166,14 @@ def _wrong_kind(found: str, expected: str, why: str) -> VerificationError:
 
 
 def _local(entry: object, receipt: AnchorReceipt, public_key_pem: bytes) -> _Anchor:
-    held = check_entry(entry, public_key_pem)
+    try:
+        held = check_entry(entry, public_key_pem)
+    except ValidationError as exc:  # a value canonical JSON cannot hold, e.g. an integer beyond 2**53
+        raise VerificationError(
+            f"local ledger entry of batch {receipt.batch_id}",
+            expected="canonical JSON values",
+            found=str(exc),
+        ) from exc
     for field, expected, found in receipt_differences(held, receipt)[:1]:
         raise VerificationError(
             f"{field} of batch {receipt.batch_id}: the bundle's receipt differs from the signed ledger entry",
@@ -168,6 +185,7 @@ def _local(entry: object, receipt: AnchorReceipt, public_key_pem: bytes) -> _Anc
 
 def _fabric(entry: object, receipt: AnchorReceipt, org_cas: Mapping[str, bytes]) -> _Anchor:
     from ledger.fabric.audit import check_evidence  # the Fabric protobufs load only for Fabric bundles
+    from ledger.fabric.orderer import ORDERER_MSP
 
     if not isinstance(entry, Mapping):
         raise VerificationError(
@@ -180,8 +198,11 @@ def _fabric(entry: object, receipt: AnchorReceipt, org_cas: Mapping[str, bytes])
             expected=expected,
             found=found,
         )
-    signed = f" signed by {check.ordered_by}" if check.ordered_by else ""
-    return _Anchor(check.receipt, f"fabric block {check.block}{signed}, tx {receipt.tx_id}", check.endorsers)
+    if check.ordered_by:
+        block = f"fabric block {check.block} signed by {check.ordered_by}"
+    else:
+        block = f"fabric block {check.block} (number not signed: no {ORDERER_MSP} CA given)"
+    return _Anchor(check.receipt, f"{block}, tx {receipt.tx_id}", check.endorsers, check.ordered_by)
 
 
 def _verify(
@@ -236,4 +257,5 @@ def verify_bundle(
         ledger=ledger,
         anchored_in=anchor.where,
         endorsed_by=anchor.endorsers,
+        ordered_by=anchor.ordered_by,
     )

@@ -183,11 +183,16 @@ def _verify_bundle(
     if as_json:
         trust = "ca_certs" if kind == "fabric" else "public_key"
         _emit_json(check.to_dict() | {"bundle": str(path), trust: trusted})
-        return bool(check.ok)
-    _print_check(check)
-    if check.ok:
-        endorsed = f", endorsed by {', '.join(check.endorsed_by)}" if check.endorsed_by else ""
-        out.print(f"  anchored in {check.anchored_in}{endorsed} (trusting {escape(trusted)})")
+    else:
+        _print_check(check)
+        if check.ok:
+            endorsed = f", endorsed by {', '.join(check.endorsed_by)}" if check.endorsed_by else ""
+            out.print(f"  anchored in {check.anchored_in}{endorsed} (trusting {escape(trusted)})")
+    if check.block_unsigned:  # on stderr, so that --json still prints one document
+        err.print(
+            "[yellow]warning:[/] the block number is not authenticated: no OrdererMSP CA certificate among"
+            f" {escape(trusted)}, so the ordering service's signature on the block was not checked"
+        )
     return bool(check.ok)
 
 
@@ -213,7 +218,8 @@ def verify(
         "PortAuthorityMSP.pem and CustomsMSP.pem (default: CARGOTRAIL_FABRIC_ORG_CAS). "
         "The block in the bundle is audited: validity flag, client and endorsement signatures, "
         "CA chains, the two-organisation policy, the write set holding the root; with OrdererMSP.pem "
-        "there too, the ordering service's signature on the block. "
+        "there too, the ordering service's signature on the block (without it the block number is "
+        "not authenticated, and a warning says so). "
         "The CA certificates inside the bundle are never trusted.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, time
 import streamlit as st
 
 from cargotrail.audit import verify_bundle, verify_trail
-from cargotrail.errors import CargotrailError
+from cargotrail.contract.records import LedgerKind
+from cargotrail.errors import CargotrailError, ConfigError
 from dashboards.audit_view import anchored_per_hour, anchors_frame, checks_frame, parse_bundle, trail_summary
-from dashboards.common import ledger, org_cas, public_key, require_reader, role, settings, store
+from dashboards.common import ledger, org_cas_or_problem, public_key, require_reader, role, settings, store
 from dashboards.container_view import container_number
 from dashboards.endorsements import endorsed_by_column, endorsement_of, key_fingerprint
 from dashboards.roles import may_verify
@@ -22,6 +23,7 @@ st.title("Audit")
 receipts = {a.batch_id: a for a in repo.anchors(limit=100_000)}
 anchors = anchors_frame(list(receipts.values()))
 key = public_key(s)
+cas, cas_problem = org_cas_or_problem(s)  # a bad setting costs Fabric checks only, not the page
 signer = key_fingerprint(key) if key else None
 anchors["endorsed by"] = [endorsed_by_column(k, signer) for k in anchors["ledger"]]
 c1, c2, c3 = st.columns(3)
@@ -38,8 +40,11 @@ batch = st.selectbox(
     "Anchored batch (newest first)", newest, index=0 if newest else None, key="endorse_batch"
 )
 if batch is not None and st.button("Check who endorsed it", key="check_endorsement"):
+    receipt = receipts[str(batch)]
     try:
-        found = endorsement_of(ledger(s), receipts[str(batch)], public_pem=key, trusted_cas=org_cas(s))
+        if cas_problem and receipt.ledger is LedgerKind.FABRIC:  # never the CA copies the ledger hands out
+            raise ConfigError(cas_problem)
+        found = endorsement_of(ledger(s), receipt, public_pem=key, trusted_cas=cas)
     except CargotrailError as exc:
         st.error(f"Batch {batch}: {exc}")
     else:
@@ -90,7 +95,8 @@ if submitted:
         st.json(summary)
 
 st.subheader("Verify a proof bundle")
-cas = org_cas(s)
+if cas_problem:
+    st.error(f"Fabric bundles cannot be verified: {cas_problem}")
 if key is None and cas is None:
     st.caption(
         "No trust anchor to verify bundles with: the local ledger's public key (in the data directory)"

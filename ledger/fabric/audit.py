@@ -16,6 +16,9 @@
 6. the endorsed write set of the chaincode stores, under the batch's key, exactly the receipt's
    batch header (id, stream, root, size, time range, previous root).
 
+Every part of the block is parsed through ``ledger.fabric.wire``: one that is not what it should be
+(not protobuf, not a PEM certificate, not a JSON object) fails its check by name, like a bad signature.
+
 ``org_cas`` maps an MSP id to PEM: one CA certificate, or several (any of them may issue).
 The validation flags are the peer's verdict and are not signed: offline, (1)-(6) show that both
 organisations endorsed exactly this anchor in this transaction; that it then committed is the
@@ -28,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,8 +45,9 @@ from fabric_protos.peer import proposal_pb2, proposal_response_pb2, transaction_
 from cargotrail.contract.records import AnchorReceipt, LedgerKind
 from cargotrail.errors import ConfigError, VerificationError
 from ledger.fabric.anchor_json import anchor_key, header_from_anchor
-from ledger.fabric.identity import has_ou, issued_by, parse_identity, verify
+from ledger.fabric.identity import has_ou, issued_by, verify
 from ledger.fabric.orderer import ORDERER_MSP, check_orderer_signature
+from ledger.fabric.wire import decode, identity, json_object
 
 REQUIRED_ORGS = ("PortAuthorityMSP", "CustomsMSP")
 # The receipt fields the write set must hold, root first (the one an auditor cares about most).
@@ -101,10 +104,7 @@ def check_block(
     """Run the module's checks; return what they established or raise ``VerificationError``."""
     where = f"fabric tx {receipt.tx_id} (batch {receipt.batch_id})"
     org_cas = _load_cas(org_cas_pem)
-    try:
-        block = common_pb2.Block.FromString(block_bytes)
-    except Exception as exc:
-        raise _fail(f"{where}: block", "a serialized common.Block", f"undecodable ({exc})") from exc
+    block = decode(common_pb2.Block, block_bytes, f"{where}: block")
     data_hash = hashlib.sha256(b"".join(block.data.data)).digest()
     if data_hash != block.header.data_hash:
         raise _fail(
@@ -116,7 +116,7 @@ def check_block(
     if receipt.block is not None and receipt.block != block.header.number:
         raise _fail(f"{where}: block number", receipt.block, block.header.number)
 
-    found = _find_tx(block, receipt.tx_id)
+    found = _find_tx(block, receipt.tx_id, where)
     if found is None:
         raise _fail(f"{where}: transaction in block {block.header.number}", receipt.tx_id, "absent")
     index, envelope, payload = found
@@ -127,12 +127,12 @@ def check_block(
     )
     code = flags[index] if index < len(flags) else None
     if code != transaction_pb2.TxValidationCode.VALID:
-        name = "missing" if code is None else transaction_pb2.TxValidationCode.Name(code)
-        raise _fail(f"{where}: validation code", "VALID", name)
+        raise _fail(f"{where}: validation code", "VALID", _code_name(code))
 
-    creator_msp, creator = parse_identity(
-        common_pb2.SignatureHeader.FromString(payload.header.signature_header).creator
+    signature_header = decode(
+        common_pb2.SignatureHeader, payload.header.signature_header, f"{where}: signature header"
     )
+    creator_msp, creator = identity(signature_header.creator, f"{where}: client identity")
     if not verify(creator, envelope.payload, envelope.signature):
         raise _fail(f"{where}: client signature ({creator_msp})", "valid", "invalid")
     problem = _issuer_problem(creator, creator_msp, org_cas)
@@ -141,11 +141,15 @@ def check_block(
             f"{where}: client certificate ({creator_msp})", f"issued by the {creator_msp} CA", problem
         )
 
-    tx = transaction_pb2.Transaction.FromString(payload.data)
-    action = transaction_pb2.ChaincodeActionPayload.FromString(tx.actions[0].payload).action
+    tx = decode(transaction_pb2.Transaction, payload.data, f"{where}: transaction")
+    if not tx.actions:
+        raise _fail(f"{where}: transaction actions", "a chaincode action", "none")
+    action = decode(
+        transaction_pb2.ChaincodeActionPayload, tx.actions[0].payload, f"{where}: chaincode action payload"
+    ).action
     endorsers = []
-    for e in action.endorsements:
-        msp, cert = parse_identity(e.endorser)
+    for i, e in enumerate(action.endorsements):
+        msp, cert = identity(e.endorser, f"{where}: endorser {i} identity")
         if not verify(cert, action.proposal_response_payload + e.endorser, e.signature):
             raise _fail(f"{where}: endorsement signature of {msp}", "valid", "invalid")
         problem = _issuer_problem(cert, msp, org_cas)
@@ -180,6 +184,16 @@ def check_block(
     )
 
 
+def _code_name(code: int | None) -> str:
+    """The name of a validation flag: the flags are neither hashed nor signed, so any byte may be there."""
+    if code is None:
+        return "missing"
+    try:
+        return str(transaction_pb2.TxValidationCode.Name(code))
+    except ValueError:
+        return f"unknown code {code}"
+
+
 def _anchored_receipt(anchor: Mapping[str, Any], tx_id: str, block: int, where: str) -> AnchorReceipt:
     try:
         header = header_from_anchor(anchor)
@@ -191,29 +205,30 @@ def _anchored_receipt(anchor: Mapping[str, Any], tx_id: str, block: int, where: 
 
 
 def _find_tx(
-    block: common_pb2.Block, tx_id: str
+    block: common_pb2.Block, tx_id: str, where: str
 ) -> tuple[int, common_pb2.Envelope, common_pb2.Payload] | None:
     for index, env_bytes in enumerate(block.data.data):
-        envelope = common_pb2.Envelope.FromString(env_bytes)
-        payload = common_pb2.Payload.FromString(envelope.payload)
-        if common_pb2.ChannelHeader.FromString(payload.header.channel_header).tx_id == tx_id:
+        part = f"{where}: envelope {index} of block {block.header.number}"
+        envelope = decode(common_pb2.Envelope, env_bytes, part)
+        payload = decode(common_pb2.Payload, envelope.payload, f"{part}, payload")
+        header = decode(common_pb2.ChannelHeader, payload.header.channel_header, f"{part}, channel header")
+        if header.tx_id == tx_id:
             return index, envelope, payload
     return None
 
 
 def _written_anchor(prp_bytes: bytes, chaincode: str, batch_id: str, where: str) -> dict[str, Any]:
-    prp = proposal_response_pb2.ProposalResponsePayload.FromString(prp_bytes)
-    cc_action = proposal_pb2.ChaincodeAction.FromString(prp.extension)
+    prp = decode(proposal_response_pb2.ProposalResponsePayload, prp_bytes, f"{where}: proposal response")
+    cc_action = decode(proposal_pb2.ChaincodeAction, prp.extension, f"{where}: chaincode action")
     if cc_action.chaincode_id.name != chaincode:
         raise _fail(f"{where}: chaincode", chaincode, cc_action.chaincode_id.name)
     key = anchor_key(batch_id)
-    for ns in rwset_pb2.TxReadWriteSet.FromString(cc_action.results).ns_rwset:
+    for ns in decode(rwset_pb2.TxReadWriteSet, cc_action.results, f"{where}: read-write set").ns_rwset:
         if ns.namespace != chaincode:
             continue
-        for w in kv_rwset_pb2.KVRWSet.FromString(ns.rwset).writes:
+        for w in decode(kv_rwset_pb2.KVRWSet, ns.rwset, f"{where}: {ns.namespace} write set").writes:
             if w.key == key and not w.is_delete:
-                data: dict[str, Any] = json.loads(w.value)
-                return data
+                return json_object(w.value, f"{where}: anchor~{batch_id} in the write set")
     raise _fail(f"{where}: write set", f"key anchor~{batch_id}", "absent")
 
 

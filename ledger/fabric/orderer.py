@@ -16,7 +16,8 @@ from cryptography import x509
 from fabric_protos.common import common_pb2
 
 from cargotrail.errors import VerificationError
-from ledger.fabric.identity import has_ou, issued_by, parse_identity, verify
+from ledger.fabric.identity import has_ou, issued_by, verify
+from ledger.fabric.wire import decode, identity
 
 ORDERER_MSP = "OrdererMSP"
 _SIGNATURES = common_pb2.BlockMetadataIndex.SIGNATURES
@@ -46,14 +47,19 @@ def check_orderer_signature(
         raise VerificationError(
             f"{where}: orderer signature", expected="present", found="no SIGNATURES metadata"
         )
-    md = common_pb2.Metadata.FromString(metadata[_SIGNATURES])
+    md = decode(common_pb2.Metadata, metadata[_SIGNATURES], f"{where}: block metadata SIGNATURES")
     signed_header = header_bytes(block.header)
     found: list[str] = []
-    for sig in md.signatures:
+    for i, sig in enumerate(md.signatures):
         if not sig.signature_header:
             found.append("a signature without a signature header (BFT consenter id)")
             continue
-        msp, cert = parse_identity(common_pb2.SignatureHeader.FromString(sig.signature_header).creator)
+        try:  # SIGNATURES is not hashed: a garbage entry beside a valid signature must not hide it
+            header = decode(common_pb2.SignatureHeader, sig.signature_header, f"signature {i} header")
+            msp, cert = identity(header.creator, f"signature {i} signer")
+        except VerificationError as exc:
+            found.append(f"{exc.what}: {exc.found}")
+            continue
         if msp != ORDERER_MSP or not has_ou(cert, "orderer") or not issued_by(cert, orderer_cas):
             found.append(
                 f"{msp} {cert.subject.rfc4514_string()}, not an orderer of the given {ORDERER_MSP} CA"

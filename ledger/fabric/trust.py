@@ -16,6 +16,8 @@ from cryptography import x509
 
 from cargotrail.errors import ConfigError
 
+_SETTING = "CARGOTRAIL_FABRIC_ORG_CAS"
+
 
 def _checked(pem: bytes, what: str) -> bytes:
     try:
@@ -26,16 +28,25 @@ def _checked(pem: bytes, what: str) -> bytes:
 
 
 def parse_org_cas(spec: str) -> dict[str, bytes]:
-    """``"MSP1=/path/ca.pem,MSP2=/path/ca.pem"`` -> {MSP id: CA certificate PEM}."""
+    """``"MSP1=/path/ca.pem,MSP2=/path/ca.pem"`` -> {MSP id: CA certificate PEM}.
+
+    Raises ``ConfigError`` naming the MSP and the path when a file cannot be read or holds no PEM
+    certificate, and for a malformed entry or an MSP given twice.
+    """
     out: dict[str, bytes] = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
-        msp, sep, path = part.partition("=")
+        msp, sep, path = (x.strip() for x in part.partition("="))
         if not sep or not msp or not path:
-            raise ConfigError(f"CARGOTRAIL_FABRIC_ORG_CAS: expected MSP=path entries, found {part!r}")
+            raise ConfigError(f"{_SETTING}: expected MSP=path entries, found {part!r}")
+        if msp in out:
+            raise ConfigError(f"{_SETTING}: {msp} is given twice")
         try:
-            out[msp] = Path(path).read_bytes()
+            pem = Path(path).read_bytes()
         except OSError as exc:
-            raise ConfigError(f"CARGOTRAIL_FABRIC_ORG_CAS: cannot read the CA of {msp}: {exc}") from exc
+            raise ConfigError(
+                f"{_SETTING}: cannot read the CA certificate of {msp} at {path}: {exc.strerror or exc}"
+            ) from exc
+        out[msp] = _checked(pem, f"of {msp} at {path} ({_SETTING})")
     return out
 
 

@@ -106,3 +106,25 @@ def test_the_feeds_page_shows_devices_and_the_dlq(seeded, monkeypatch):
     assert int(metrics["Readings"].replace(",", "")) > 0
     per_source, devices = at.dataframe[0].value, at.dataframe[1].value
     assert per_source["devices"].sum() == len(devices) == 60
+
+
+@pytest.mark.parametrize("ca_file", ["missing.pem", "not-a-certificate.pem"])
+def test_a_bad_fabric_ca_setting_is_shown_and_the_rest_of_the_audit_page_works(
+    seeded, monkeypatch, tmp_path, ca_file
+):
+    (tmp_path / "not-a-certificate.pem").write_text("PortAuthority's CA, to be sent later\n")
+    path = tmp_path / ca_file
+    monkeypatch.setenv("CARGOTRAIL_FABRIC_ORG_CAS", f"CustomsMSP={path}")
+    at = page(seeded, monkeypatch, "pages/audit.py", role="auditor")
+    (problem,) = [e.value for e in at.error]
+    assert problem.startswith("Fabric bundles cannot be verified: ") and f"CustomsMSP at {path}" in problem
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Anchored batches"].replace(",", "")) > 0
+    assert at.text_input(key="trail_container") is not None
+    assert len(at.get("file_uploader")) == 1  # local bundles still verify with the ledger's key
+    batch = str(at.selectbox(key="endorse_batch").value)
+    at.button(key="check_endorsement").click().run()  # a local batch needs no Fabric CA
+    assert not at.exception, at.exception
+    assert any(s.value.startswith(f"Batch {batch} endorsed by ") for s in at.success), [
+        e.value for e in [*at.success, *at.error]
+    ]

@@ -88,6 +88,14 @@ TAMPERING: dict[str, tuple[Callable[[Bundle], None], str]] = {
     "entry hash": (_set("ledger", "entry", "hash", to=flip_hex), "entry hash (content changed)"),
     "entry signature": (_set("ledger", "entry", "sig", to=flip_hex), "Ed25519 signature"),
     "entry shape": (lambda b: b["ledger"]["entry"].pop("sig"), "local ledger entry"),
+    "entry index beyond JSON numbers": (
+        _set("ledger", "entry", "index", to=lambda v: 2**70),
+        "local ledger entry of batch",
+    ),
+    "entry batch size beyond JSON numbers": (
+        _set("ledger", "entry", "header", "size", to=lambda v: -(2**70)),
+        "(expected canonical JSON values, found cannot canonicalise",
+    ),
     "ledger kind": (_set("ledger", "kind", to=lambda v: "fabric"), "ledger kind of the bundle"),
 }
 

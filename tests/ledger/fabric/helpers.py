@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ledger.core.batch import GENESIS_ROOT, BatchHeader, batch_id
+from ledger.fabric.identity import Signer
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -44,28 +45,45 @@ def _name(cn: str, ou: str | None = None) -> x509.Name:
     return x509.Name(attrs)
 
 
-def rogue_msp(folder: Path) -> tuple[Path, bytes]:
-    """An MSP folder whose client certificate comes from a CA no organisation trusts; (folder, CA PEM)."""
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name("ca.rogue.test")
-    now = datetime.now(UTC)
+class ThrowawayCA:
+    """A CA no organisation trusts, issuing certificates with Fabric's node OUs (client, peer, orderer)."""
 
-    def cert(subject: x509.Name, key: ec.EllipticCurvePrivateKey, ca: bool) -> x509.Certificate:
-        b = x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name).public_key(key.public_key())
+    def __init__(self, cn: str = "ca.rogue.test") -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = _name(cn)
+        self.cert = self._issue(self._name, self._key, ca=True)
+        self.pem = self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def _issue(self, subject: x509.Name, key: ec.EllipticCurvePrivateKey, ca: bool) -> x509.Certificate:
+        now = datetime.now(UTC)
+        b = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(self._name)
+            .public_key(key.public_key())
+        )
         b = b.serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(hours=1))
         b = b.not_valid_after(now + timedelta(days=1))
         b = b.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        return b.sign(ca_key, hashes.SHA256())
+        return b.sign(self._key, hashes.SHA256())
 
-    user_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = cert(ca_name, ca_key, True)
-    user = cert(_name("User1@rogue.test", "client"), user_key, False)
+    def signer(self, msp_id: str, cn: str, ou: str) -> Signer:
+        """A fresh identity of ``msp_id`` with its key, issued by this CA."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = self._issue(_name(cn, ou), key, ca=False)
+        return Signer(msp_id=msp_id, cert_pem=cert.public_bytes(serialization.Encoding.PEM), key=key)
+
+
+def rogue_msp(folder: Path) -> tuple[Path, bytes]:
+    """An MSP folder whose client certificate comes from a CA no organisation trusts; (folder, CA PEM)."""
+    ca = ThrowawayCA()
+    user = ca.signer("RogueMSP", "User1@rogue.test", "client")
     (folder / "signcerts").mkdir(parents=True)
     (folder / "keystore").mkdir()
-    (folder / "signcerts" / "cert.pem").write_bytes(user.public_bytes(serialization.Encoding.PEM))
+    (folder / "signcerts" / "cert.pem").write_bytes(user.cert_pem)
     (folder / "keystore" / "priv_sk").write_bytes(
-        user_key.private_bytes(
+        user.key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-    return folder, ca_cert.public_bytes(serialization.Encoding.PEM)
+    return folder, ca.pem
