@@ -67,7 +67,8 @@ def endorsement_of(
                 receipt.batch_id, kind, (), "", ok=False, problem="not anchored on this ledger"
             )
         check = check_evidence(entry, receipt, dict(trusted_cas) if trusted_cas else None)
-        where = f"block {check.block}, tx {receipt.tx_id}"
+        signed = f"signed by {check.ordered_by}" if check.ordered_by else "number unsigned: no OrdererMSP CA"
+        where = f"block {check.block} ({signed}), tx {receipt.tx_id}"
         return Endorsement(receipt.batch_id, kind, check.endorsers, where, ok=True)
     except CargotrailError as exc:
         return Endorsement(receipt.batch_id, kind, (), "", ok=False, problem=str(exc))

@@ -58,6 +58,7 @@ def test_the_audit_page_names_both_endorsing_organisations_from_the_block(data_d
     assert not at.exception, at.exception
     (found,) = [m for m in messages(at) if m.startswith(f"Batch {batch}")]
     assert "endorsed by PortAuthorityMSP, CustomsMSP" in found and "· block " in found, found
+    assert "(signed by OrdererMSP)" in found, found  # the block number is the orderer's, checked
 
 
 def test_the_audit_page_verifies_a_trail_against_fabric(data_dir: Path) -> None:
