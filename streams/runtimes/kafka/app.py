@@ -273,9 +273,8 @@ class PartitionRunner:
         touched.update(r.container_id for r, _, _ in out.readings)
         now = time.monotonic()
         if out.final or now - self.zones_sent.get(p, 0.0) >= self.cfg.zones_every_s:
-            send = self.writer.producer.send
-            for cid, state in sorted(job.processors.tracker.snapshot(touched).items()):
-                send(self.zones_changelog, cid.encode(), msgspec.json.encode(state), partition=p)
+            states = sorted(job.processors.tracker.snapshot(touched).items())
+            self.writer.states(self.zones_changelog, p, {c: msgspec.json.encode(s) for c, s in states})
             touched.clear()
             self.zones_sent[p] = now
         self.staged[p] = (job, off + 1)
