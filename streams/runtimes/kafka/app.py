@@ -215,11 +215,25 @@ class PartitionRunner:
 
     async def _catch_up(self, p: int, job: PartitionJob, off: int) -> bool:
         """The stream skipped ``[next_offset, off)`` (a seek after a rebalance that kept this job):
-        feed them from the topic and emit all their outputs, since whoever consumed them meanwhile
-        may not have made them durable. False when the partition was revoked meanwhile."""
+        feed them from the topic. False when the partition was revoked meanwhile.
+
+        Whoever consumed them meanwhile may not have made their outputs durable, and only the
+        checkpoint proves that anyone did: the outputs are emitted from the higher of the range's
+        start and the checkpoint (everything before a checkpoint is durable; nothing after it is
+        known to be). Not from the start whatever the checkpoint: a long range would be sent again
+        for nothing (harmless, ids are deterministic, but slow)."""
         epoch, start = self.revocations.get(p, 0), self.next_offset[p]
-        log.warning("partition %d: offsets [%d, %d) skipped by the stream, replaying them", p, start, off)
-        await self._run(self._replay, p, job, start, off, start)
+        emit_from = max(start, await self._checkpoint(p))
+        if self.revocations.get(p, 0) != epoch or self.jobs.get(p) is not job:
+            return False
+        log.warning(
+            "partition %d: offsets [%d, %d) skipped by the stream, replaying them, emitting from %d",
+            p,
+            start,
+            off,
+            emit_from,
+        )
+        await self._run(self._replay, p, job, start, off, emit_from)
         if self.revocations.get(p, 0) != epoch or self.jobs.get(p) is not job:
             return False
         self.next_offset[p] = off

@@ -135,7 +135,11 @@ def tail(bootstrap: str, topic: str, partition: int, n: int, timeout_s: float = 
 
 
 def committed_offset(bootstrap: str, group: str, topic: str, partition: int, timeout_s: float = 10.0) -> int:
-    """Where consumer group ``group`` resumes the partition: its committed offset (0: none yet)."""
+    """Where consumer group ``group`` resumes the partition: its committed offset (0: none yet).
+
+    ``KafkaUnavailable`` when the coordinator does not answer or answers with an error for the
+    partition: an error comes with an invalid offset, which must not read as "nothing committed".
+    """
     c = _consumer(bootstrap, group)  # asks the group coordinator; does not join the group
     try:
         (tp,) = c.committed([TopicPartition(topic, partition)], timeout=timeout_s)
@@ -145,6 +149,8 @@ def committed_offset(bootstrap: str, group: str, topic: str, partition: int, tim
         ) from None
     finally:
         c.close()
+    if tp.error is not None:
+        raise KafkaUnavailable(f"reading the committed offset: {tp.error}", topic=topic, partition=partition)
     return max(int(tp.offset), 0)  # OFFSET_INVALID (-1001) when the group committed nothing
 
 
