@@ -14,6 +14,7 @@ epoch; work begun in an older epoch installs nothing and starts nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 from collections.abc import Callable, Iterable
@@ -80,10 +81,13 @@ class Recovery(Generic[J]):
         task = self.recovering[p] = asyncio.ensure_future(self._recover(p, first))
 
         def settled(t: asyncio.Task[J | None]) -> None:
-            if self.recovering.get(p) is t:
-                del self.recovering[p]
-                if not self.recovering:
-                    freeze_heap()
+            if self.recovering.get(p) is not t:  # dropped meanwhile: its outcome no longer matters
+                if not t.cancelled():
+                    t.exception()  # retrieved, so that asyncio does not report it as unhandled
+                return
+            del self.recovering[p]
+            if not self.recovering:
+                freeze_heap()
             if not t.cancelled() and (exc := t.exception()) is not None and first is None:
                 # Its records will ask again (``job``), and crash the agent if it fails again.
                 log.warning(
@@ -97,12 +101,15 @@ class Recovery(Generic[J]):
         """The partition's job, rebuilt (or awaited) when not held yet; None when revoked meanwhile."""
         if (job := self.jobs.get(p)) is not None:
             return job
+        epoch = self.epochs.get(p, 0)
         task = self.recovering.get(p)
         if task is not None:
-            try:
-                return await task
-            except Exception:  # logged by ``settled``; replayed once more below, up to ``first``
-                pass
+            with contextlib.suppress(Exception):  # logged by ``settled``; replayed below, up to ``first``
+                await task
+            if self.epochs.get(p, 0) != epoch:
+                return None  # revoked while it ran: not ours to rebuild any more
+            if (job := self.jobs.get(p)) is not None:
+                return job
         return await self._start(p, first)
 
     def drop(self, partitions: Iterable[int]) -> None:
@@ -130,7 +137,10 @@ class Recovery(Generic[J]):
         epoch = self.epochs.get(p, 0)
         job = self.source.new_job(p)
         done = await self.checkpoint(p)
-        self.dead_lettered[p] = await self.run(self.source.last_dead_lettered, p)
+        dead_lettered: int = await self.run(self.source.last_dead_lettered, p)
+        if self.epochs.get(p, 0) != epoch:
+            return None
+        self.dead_lettered[p] = dead_lettered  # read by the replay's emits
         if first is None:
             first = await self.run(self.source.committed, p)
             when = "at assignment"
