@@ -122,8 +122,9 @@ class Recovery(Generic[J]):
             self.epochs[p] = self.epochs.get(p, 0) + 1
 
     def keep_only(self, assigned: set[int]) -> list[int]:
-        """After a rebalance: drop jobs built from chunks taken before it for partitions now elsewhere."""
-        dropped = [p for p in self.jobs if p not in assigned]
+        """After a rebalance: drop the partitions now elsewhere, jobs and rebuilds in flight alike (a
+        chunk taken before the rebalance may have started either); return the partitions dropped."""
+        dropped = sorted({*self.jobs, *self.recovering} - assigned)
         self.drop(dropped)
         return dropped
 
