@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -224,9 +225,22 @@ class KafkaSource:
     def committed(self, p: int) -> int:
         return committed_offset(self.cfg.bootstrap, self.cfg.ns.app_id, self.cfg.ns.telemetry, p)
 
-    def replay(self, p: int, job: PartitionJob, start: int, until: int, emit_from: int) -> None:
-        """Blocking: replay ``[start, until)`` into ``job``, then flush what it emitted."""
+    def replay(
+        self, p: int, job: PartitionJob, start: int, until: int, emit_from: int, cancel: threading.Event
+    ) -> None:
+        """Blocking: replay ``[start, until)`` into ``job``, then flush what it emitted (unless cancelled:
+        the partition is someone else's, who emits it all again)."""
         runner, stream = self.runner, job.batcher.stream
+
+        # Nothing more once cancelled: the partition's dead-letter mark is gone with its epoch.
+        def emit(out: Outputs, off: int) -> None:
+            if not cancel.is_set():
+                runner.write(p, stream, out, off)
+
+        def reject(exc: ValidationError, off: int) -> None:
+            if not cancel.is_set():
+                runner.reject(p, exc, off)
+
         replay(
             self.cfg.bootstrap,
             self.cfg.ns.telemetry,
@@ -235,10 +249,12 @@ class KafkaSource:
             start=start,
             until=until,
             emit_from=emit_from,
-            emit=lambda out, off: runner.write(p, stream, out, off),
-            reject=lambda exc, off: runner.reject(p, exc, off),
+            emit=emit,
+            reject=reject,
+            cancel=cancel,
         )
-        runner.writer.flush()
+        if not cancel.is_set():
+            runner.writer.flush()
 
 
 def _next_offset(checkpoint: bytes | None) -> int:
@@ -304,7 +320,11 @@ def build_app(cfg: WorkerConfig) -> faust.App:
         runner.prepare(ours)
         cap_fetch_wait(app, cfg.fetch_max_wait_s)
 
+    async def on_before_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        runner.recovery.cancel_all()
+
     app.on_partitions_revoked.connect(on_revoked)
+    app.on_before_shutdown.connect(on_before_shutdown)
     app.on_partitions_assigned.connect(on_assigned)
 
     @app.agent(telemetry)

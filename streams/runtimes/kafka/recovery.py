@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -47,8 +48,9 @@ class Source(Protocol[J]):
         """Where the group resumes the partition (0: nothing committed)."""
         ...
 
-    def replay(self, p: int, job: J, start: int, until: int, emit_from: int) -> None:
-        """Feed ``[start, until)`` into ``job``, emitting outputs from ``emit_from``, and flush them."""
+    def replay(self, p: int, job: J, start: int, until: int, emit_from: int, cancel: threading.Event) -> None:
+        """Feed ``[start, until)`` into ``job``, emitting outputs from ``emit_from``, and flush them;
+        stop early, without flushing, once ``cancel`` is set (the partition was dropped)."""
         ...
 
 
@@ -71,6 +73,9 @@ class Recovery(Generic[J]):
         self.dead_lettered: dict[int, int] = {}  # per partition: last input offset already on the DLQ
         self.epochs: dict[int, int] = {}  # per partition: bumped by drop(), to spot stale work
         self.recovering: dict[int, asyncio.Task[J | None]] = {}  # per partition: its rebuild
+        # per partition: set when its epoch ends, to stop the replays begun in it (they run on in
+        # their threads otherwise, reading and flushing for a partition no longer ours)
+        self.cancels: dict[int, threading.Event] = {}
 
     def prepare(self, assigned: set[int]) -> None:
         """Assigned: rebuild the jobs of the partitions not held yet, ahead of their records."""
@@ -120,6 +125,18 @@ class Recovery(Generic[J]):
             self.next_offset.pop(p, None)
             self.dead_lettered.pop(p, None)
             self.epochs[p] = self.epochs.get(p, 0) + 1
+            if (cancel := self.cancels.pop(p, None)) is not None:
+                cancel.set()
+
+    def cancel_all(self) -> None:
+        """Shutting down: stop every replay in flight."""
+        for cancel in self.cancels.values():
+            cancel.set()
+        self.cancels.clear()
+
+    def _cancel(self, p: int) -> threading.Event:
+        """The current epoch's cancellation of the partition's replays."""
+        return self.cancels.setdefault(p, threading.Event())
 
     def keep_only(self, assigned: set[int]) -> list[int]:
         """After a rebalance: drop the partitions now elsewhere, jobs and rebuilds in flight alike (a
@@ -135,7 +152,7 @@ class Recovery(Generic[J]):
         """Rebuild the job: replay ``[0, first)``, or up to the group's committed offset when ``first``
         is None (records the stream delivers below the offset reached are skipped, a gap above it
         is caught up: see ``catch_up``)."""
-        epoch = self.epochs.get(p, 0)
+        epoch, cancel = self.epochs.get(p, 0), self._cancel(p)
         job = self.source.new_job(p)
         done = await self.checkpoint(p)
         dead_lettered: int = await self.run(self.source.last_dead_lettered, p)
@@ -148,7 +165,7 @@ class Recovery(Generic[J]):
         else:
             when = "at its first record"
         log.info("partition %d: rebuilding %s: offsets [0, %d), emitting from %d", p, when, first, done)
-        await self.run(self.source.replay, p, job, 0, first, done)
+        await self.run(self.source.replay, p, job, 0, first, done, cancel)
         if self.epochs.get(p, 0) != epoch:
             return None
         self.jobs[p], self.next_offset[p] = job, first
@@ -163,7 +180,7 @@ class Recovery(Generic[J]):
         start and the checkpoint (everything before a checkpoint is durable; nothing after it is
         known to be). Not from the start whatever the checkpoint: a long range would be sent again
         for nothing (harmless, ids are deterministic, but slow)."""
-        epoch, start = self.epochs.get(p, 0), self.next_offset[p]
+        epoch, start, cancel = self.epochs.get(p, 0), self.next_offset[p], self._cancel(p)
         emit_from = max(start, await self.checkpoint(p))
         if self.epochs.get(p, 0) != epoch or self.jobs.get(p) is not job:
             return False
@@ -174,7 +191,7 @@ class Recovery(Generic[J]):
             off,
             emit_from,
         )
-        await self.run(self.source.replay, p, job, start, off, emit_from)
+        await self.run(self.source.replay, p, job, start, off, emit_from, cancel)
         if self.epochs.get(p, 0) != epoch or self.jobs.get(p) is not job:
             return False
         self.next_offset[p] = off
