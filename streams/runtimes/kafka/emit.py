@@ -7,11 +7,16 @@ header; dead letters carry the telemetry offset they stem from (so that a
 replay does not dead-letter a record twice, see ``replay.last_dead_lettered``).
 ``flush`` is the durability point (see ``app``).
 
-Thread-safe: the event loop writes and flushes while rebuilds replay and flush
-in executor threads. Every call holds one lock, so a flush sees a consistent
-set of finished partitions and a write never lands between a flush's two
-steps; the producer's delivery errors are sticky (see ``RecordProducer``), so
-every flush after a lost record fails, whichever thread saw the loss first.
+Thread-safe: the event loop writes while rebuilds replay, write and flush in
+executor threads (and the loop's own flushes run in one). One lock guards the
+writer's state: a write queues its records and marks its partition finished in
+one step, and a flush takes the marks in one step, *before* waiting, so the
+records behind every mark it takes were queued before it waited for them. The
+waits themselves (broker round trips) are outside the lock: librdkafka's flush
+is thread-safe, and a write from the event loop must not stall behind a
+rebuild's flush. The producer's delivery errors are sticky (see
+``RecordProducer``), so every flush after a lost record fails, whichever thread
+saw the loss first.
 """
 
 from __future__ import annotations
@@ -54,9 +59,7 @@ class OutputWriter:
         )
         self.topics = ns.outputs
         self._done: dict[int, str] = {}  # partitions whose final micro-batch was written, not yet flushed
-        # Held for whole calls, flushes included: in steady state only the agent writes and flushes
-        # (one after the other), so a loop-side write waits only behind a rebuild's final flush.
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # over ``_done`` and each call's sends (see the module docstring)
 
     def write(
         self, p: int, stream: str, out: Outputs, *, source_offset: int, dead_letters: bool = True
@@ -126,11 +129,16 @@ class OutputWriter:
         and finds the records topic drained would stop before the last records arrive.
         """
         with self._lock:
-            # Taken before the first flush, which then covers every record written before the marks.
-            done, self._done = self._done, {}
+            done, self._done = self._done, {}  # their records are queued: the flush below covers them
+        try:
             self.producer.flush(timeout_s)
             if done:
-                for p, stream in done.items():
-                    value = encode(PartitionDone(partition=p, stream=stream))
-                    self.producer.send(self.topics["anchors"], stream.encode(), value, partition=p)
+                with self._lock:
+                    for p, stream in done.items():
+                        value = encode(PartitionDone(partition=p, stream=stream))
+                        self.producer.send(self.topics["anchors"], stream.encode(), value, partition=p)
                 self.producer.flush(timeout_s)
+        except BaseException:
+            with self._lock:  # not marked done yet: the next flush marks them
+                self._done = {**done, **self._done}
+            raise
