@@ -14,8 +14,8 @@
   container's ``ContainerZones``, refreshed every ``zones_every_s`` for the
   containers touched since (the live geofence state, readable by anyone joining
   the group; recovery does not need it).
-- Recovery: when a worker is assigned a partition (start, crash of a peer,
-  rebalance) it replays the partition (``replay``, from offset 0: see there
+- Recovery (``recovery.Recovery``): when a worker is assigned a partition (start,
+  crash of a peer, rebalance) it replays the partition (``replay``, from offset 0: see there
   why) up to where the stream will resume it, the group's committed offset,
   emitting only what follows the checkpoint; at once rather than when the
   first record arrives, so that the first records do not wait for it. A
@@ -23,7 +23,8 @@
   rebuild failed) is replayed up to the first offset given. Faust's own
   committed offsets decide only where consumption resumes, never what is lost:
   a job is fed every offset exactly once, and when the stream skips some (a
-  seek after a rebalance) they are replayed first.
+  seek after a rebalance) they are replayed first. A revoked partition's
+  rebuild installs nothing and its replay stops (cancelled with its epoch).
 - Completion: ``PartitionDone`` is sent only once the final micro-batch's outputs
   are acknowledged (``emit.OutputWriter.flush``), so a sink that stops on it has
   them all.
