@@ -10,6 +10,13 @@ a container's partition.
 ``flush`` waits at most ``timeout_s`` and raises ``DeliveryError`` naming the
 first record the broker refused or that timed out (``message.timeout.ms``);
 ``KafkaUnavailable`` when records are still queued at the deadline.
+
+With ``sticky_errors`` a delivery error is never cleared: every later ``send``
+and ``flush`` raises it, from any thread, until the producer is replaced. For
+producers flushed from several threads (a worker): otherwise whichever flush
+saw the error first would clear it, and another flush, one of whose records
+was lost, would return as if all were acknowledged. Without it the error is
+raised once and cleared (a caller that serialises its flushes and retries).
 """
 
 from __future__ import annotations
@@ -34,8 +41,10 @@ class RecordProducer:
         compression: str = "lz4",
         delivery_timeout_s: float = 120.0,
         extra: dict[str, object] | None = None,
+        sticky_errors: bool = False,
     ) -> None:
         self.bootstrap = bootstrap
+        self.sticky_errors = sticky_errors
         config: dict[str, object] = {
             "bootstrap.servers": bootstrap,
             "enable.idempotence": True,
@@ -112,8 +121,9 @@ class RecordProducer:
     def flush(self, timeout_s: float = 60.0) -> None:
         """Wait until everything queued is acknowledged (see the module contract)."""
         remaining = self._p.flush(timeout_s)
-        if self._error is not None:
-            err, self._error = self._error, None
+        if (err := self._error) is not None:
+            if not self.sticky_errors:
+                self._error = None
             raise err
         if remaining:
             raise KafkaUnavailable(

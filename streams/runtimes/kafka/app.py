@@ -14,8 +14,8 @@
   container's ``ContainerZones``, refreshed every ``zones_every_s`` for the
   containers touched since (the live geofence state, readable by anyone joining
   the group; recovery does not need it).
-- Recovery: when a worker is assigned a partition (start, crash of a peer,
-  rebalance) it replays the partition (``replay``, from offset 0: see there
+- Recovery (``recovery.Recovery``): when a worker is assigned a partition (start,
+  crash of a peer, rebalance) it replays the partition (``replay``, from offset 0: see there
   why) up to where the stream will resume it, the group's committed offset,
   emitting only what follows the checkpoint; at once rather than when the
   first record arrives, so that the first records do not wait for it. A
@@ -23,7 +23,8 @@
   rebuild failed) is replayed up to the first offset given. Faust's own
   committed offsets decide only where consumption resumes, never what is lost:
   a job is fed every offset exactly once, and when the stream skips some (a
-  seek after a rebalance) they are replayed first.
+  seek after a rebalance) they are replayed first. A revoked partition's
+  rebuild installs nothing and its replay stops (cancelled with its epoch).
 - Completion: ``PartitionDone`` is sent only once the final micro-batch's outputs
   are acknowledged (``emit.OutputWriter.flush``), so a sink that stops on it has
   them all.
@@ -31,10 +32,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -50,6 +50,7 @@ from cargotrail.kafka.topics import Namespace
 from streams.processors.pipeline import Processors
 from streams.runtimes.kafka.emit import OutputWriter
 from streams.runtimes.kafka.partition import Outputs, PartitionJob
+from streams.runtimes.kafka.recovery import Recovery, in_executor
 from streams.runtimes.kafka.replay import committed_offset, last_dead_lettered, last_value, replay
 
 log = logging.getLogger("cargotrail.worker")
@@ -80,11 +81,10 @@ class WorkerConfig:
 
 
 class PartitionRunner:
-    """Owns the jobs of the partitions this worker holds; called with each taken chunk.
+    """Owns the jobs of the partitions this worker holds (``recovery``); called with each taken chunk.
 
-    Invariant: a job has been fed exactly the partition's offsets ``[0, next_offset)``.
-    A job is rebuilt by replay when first seen, and caught up by replay when the
-    stream skips offsets (see ``handle``), so that no record is ever missing from it.
+    A job is rebuilt by replay when first seen, and caught up by replay when the stream skips
+    offsets (see ``handle``), so that no record is ever missing from it.
     """
 
     def __init__(self, cfg: WorkerConfig, checkpoints: Any, zones_changelog: str) -> None:
@@ -92,87 +92,51 @@ class PartitionRunner:
         self.checkpoints = checkpoints
         self.checkpoints_changelog: str = checkpoints.changelog_topic.get_topic_name()
         self.zones_changelog = zones_changelog
-        self.jobs: dict[int, PartitionJob] = {}
-        self.next_offset: dict[int, int] = {}
-        self.dead_lettered: dict[int, int] = {}  # per partition: last input offset already on the DLQ
-        self.revocations: dict[int, int] = {}  # per partition: bumped by drop(), to spot stale work
+        self.recovery: Recovery[PartitionJob] = Recovery(KafkaSource(self))
         self.touched: dict[int, set[str]] = {}  # per partition: containers whose zones are not sent yet
         self.zones_sent: dict[int, float] = {}  # per partition: when they last were (monotonic)
         self.staged: dict[int, tuple[PartitionJob, int]] = {}  # per partition: job, checkpoint once flushed
         self.staged_readings = 0
-        self.recovering: dict[int, asyncio.Task[PartitionJob | None]] = {}  # per partition: its rebuild
         self.writer = OutputWriter(cfg.bootstrap, cfg.ns)
 
     def prepare(self, assigned: set[int]) -> None:
-        """Assigned: rebuild the jobs of the partitions not held yet, ahead of their records."""
-        for p in sorted(assigned - self.jobs.keys() - self.recovering.keys()):
-            self._start_recovery(p, None)
-
-    def _start_recovery(self, p: int, first: int | None) -> asyncio.Task[PartitionJob | None]:
-        task = self.recovering[p] = asyncio.ensure_future(self._recover(p, first))
-
-        def settled(t: asyncio.Task[PartitionJob | None]) -> None:
-            if self.recovering.get(p) is t:
-                del self.recovering[p]
-                if not self.recovering:
-                    freeze_heap()
-            if not t.cancelled() and (exc := t.exception()) is not None and first is None:
-                # Its records will ask again (``_job``), and crash the agent if it fails again.
-                log.warning(
-                    "partition %d: rebuilding at assignment failed (%s); retrying with its records", p, exc
-                )
-
-        task.add_done_callback(settled)
-        return task
-
-    async def _job(self, p: int, first: int) -> PartitionJob | None:
-        """The partition's job, rebuilt (or awaited) when not held yet; None when revoked meanwhile."""
-        if (job := self.jobs.get(p)) is not None:
-            return job
-        task = self.recovering.get(p)
-        if task is not None:
-            try:
-                return await task
-            except Exception:  # logged by ``settled``; replayed once more below, up to ``first``
-                pass
-        return await self._start_recovery(p, first)
+        self.recovery.prepare(assigned)
 
     def drop(self, partitions: Iterable[int]) -> None:
-        """Revoked (or not ours): forget their state; whoever gets them next replays."""
+        """Revoked: forget their state; whoever gets them next replays."""
+        partitions = list(partitions)
+        self.recovery.drop(partitions)
         for p in partitions:
-            self.jobs.pop(p, None)
-            self.recovering.pop(p, None)  # its result is discarded (see the epoch in ``_recover``)
-            self.next_offset.pop(p, None)
-            self.dead_lettered.pop(p, None)
             self.touched.pop(p, None)
-            self.revocations[p] = self.revocations.get(p, 0) + 1
 
     def keep_only(self, assigned: set[int]) -> None:
-        """After a rebalance: drop jobs built from chunks taken before it for partitions now elsewhere."""
-        self.drop([p for p in self.jobs if p not in assigned])
+        """After a rebalance: drop the partitions now elsewhere."""
+        for p in self.recovery.keep_only(assigned):
+            self.touched.pop(p, None)
 
     async def handle(self, events: Sequence[Any]) -> None:
+        rec = self.recovery
         by_partition: dict[int, list[Any]] = {}
         for e in events:
             by_partition.setdefault(e.message.partition, []).append(e)
         for p, evs in by_partition.items():
-            job = await self._job(p, evs[0].message.offset)
+            job = await rec.job(p, evs[0].message.offset)
             if job is None:
                 continue  # revoked while replaying: the new owner replays it
             for e in evs:
-                if self.jobs.get(p) is not job:
+                if not rec.held(p, job):
                     break  # revoked meanwhile (during an await below)
                 off = e.message.offset
-                if off < self.next_offset[p]:
+                if off < rec.next_offset[p]:
                     continue  # redelivered: already in the job's state
-                if off > self.next_offset[p] and not await self._catch_up(p, job, off):
+                if off > rec.next_offset[p] and not await rec.catch_up(p, job, off):
                     break
-                self.next_offset[p] = off + 1
+                rec.next_offset[p] = off + 1
                 record, errors = decode_input_salvaging(
                     e.message.value or b"", e.message.headers, f"{e.message.topic}/{p}@{off}"
                 )
                 for exc in errors:
-                    self._reject(p, exc, off)
+                    self.reject(p, exc, off)
                 if record is None:
                     continue
                 out = job.push(record)
@@ -182,90 +146,22 @@ class PartitionRunner:
                     self._stage(p, job, out, off)
                     if self.staged_readings >= STAGED_MAX * self.cfg.chunk_records:
                         await self._settle()
-            if self.cfg.tickless and self.jobs.get(p) is job and (out := job.close_chunk()) is not None:
-                self._stage(p, job, out, self.next_offset[p] - 1)
+            if self.cfg.tickless and rec.held(p, job) and (out := job.close_chunk()) is not None:
+                self._stage(p, job, out, rec.next_offset[p] - 1)
         await self._settle()
 
-    async def _recover(self, p: int, first: int | None) -> PartitionJob | None:
-        """Rebuild the job: replay ``[0, first)``, or up to the group's committed offset when ``first``
-        is None (records the stream delivers below the offset reached are skipped, a gap above it
-        is caught up: see ``handle``)."""
-        cfg = self.cfg
-        epoch = self.revocations.get(p, 0)
-        job = PartitionJob(
-            cfg.make_processors(),
-            stream=f"{cfg.ns.prefix}-p{p}",
-            max_future_s=cfg.max_future_s,
-            anchor_records=cfg.anchor_records,
-            anchor_seconds=cfg.anchor_seconds,
-        )
-        done = await self._checkpoint(p)
-        self.dead_lettered[p] = await self._run(last_dead_lettered, cfg.bootstrap, cfg.ns.outputs["dlq"], p)
-        if first is None:
-            first = await self._run(committed_offset, cfg.bootstrap, cfg.ns.app_id, cfg.ns.telemetry, p)
-            when = "at assignment"
-        else:
-            when = "at its first record"
-        log.info("partition %d: rebuilding %s: offsets [0, %d), emitting from %d", p, when, first, done)
-        await self._run(self._replay, p, job, 0, first, done)
-        if self.revocations.get(p, 0) != epoch:
-            return None
-        self.jobs[p], self.next_offset[p] = job, first
-        return job
+    def write(self, p: int, stream: str, out: Outputs, off: int) -> None:
+        dead_letters = off > self.recovery.dead_lettered.get(p, -1)
+        self.writer.write(p, stream, out, source_offset=off, dead_letters=dead_letters)
 
-    async def _catch_up(self, p: int, job: PartitionJob, off: int) -> bool:
-        """The stream skipped ``[next_offset, off)`` (a seek after a rebalance that kept this job):
-        feed them from the topic and emit all their outputs, since whoever consumed them meanwhile
-        may not have made them durable. False when the partition was revoked meanwhile."""
-        epoch, start = self.revocations.get(p, 0), self.next_offset[p]
-        log.warning("partition %d: offsets [%d, %d) skipped by the stream, replaying them", p, start, off)
-        await self._run(self._replay, p, job, start, off, start)
-        if self.revocations.get(p, 0) != epoch or self.jobs.get(p) is not job:
-            return False
-        self.next_offset[p] = off
-        return True
-
-    async def _checkpoint(self, p: int) -> int:
-        """The partition's checkpoint (0: none).
-
-        Every checkpoint ever written is safe to resume emitting from (its writer had made
-        everything before it durable, and so had whoever it took over from), so the higher of
-        the table's value and the changelog's last record wins: the table may not be restored
-        yet when the first chunk arrives, and then the changelog has the answer.
-        """
-        table = self.checkpoints.get(f"p{p}")
-        log_ = await self._run(last_value, self.cfg.bootstrap, self.checkpoints_changelog, p)
-        return max(
-            (msgspec.json.decode(r, type=Checkpoint).next_offset for r in (table, log_) if r), default=0
-        )
-
-    def _replay(self, p: int, job: PartitionJob, start: int, until: int, emit_from: int) -> None:
-        """Blocking: replay ``[start, until)`` into ``job``, then flush what it emitted."""
-        stream = job.batcher.stream
-        replay(
-            self.cfg.bootstrap,
-            self.cfg.ns.telemetry,
-            p,
-            job,
-            start=start,
-            until=until,
-            emit_from=emit_from,
-            emit=lambda out, off: self._write(p, stream, out, off),
-            reject=lambda exc, off: self._reject(p, exc, off),
-        )
-        self.writer.flush()
-
-    def _write(self, p: int, stream: str, out: Outputs, off: int) -> None:
-        self.writer.write(p, stream, out, source_offset=off, dead_letters=off > self.dead_lettered.get(p, -1))
-
-    def _reject(self, p: int, exc: ValidationError, off: int) -> None:
+    def reject(self, p: int, exc: ValidationError, off: int) -> None:
         """An undecodable input record: dead-lettered once (durable with the next flush)."""
-        if off > self.dead_lettered.get(p, -1):
+        if off > self.recovery.dead_lettered.get(p, -1):
             self.writer.dead_letter(p, exc, off)
 
     def _stage(self, p: int, job: PartitionJob, out: Outputs, off: int) -> None:
         """Queue a micro-batch's outputs (closed at offset ``off``); its checkpoint waits for ``_settle``."""
-        self._write(p, job.batcher.stream, out, off)
+        self.write(p, job.batcher.stream, out, off)
         # The zones changelog through the confluent producer, not ``Table.send_changelog``: one
         # record per touched container through Faust's Python producer cost more than processing.
         # Coalesced per ``zones_every_s``: a container's latest state is what the view needs.
@@ -273,9 +169,8 @@ class PartitionRunner:
         touched.update(r.container_id for r, _, _ in out.readings)
         now = time.monotonic()
         if out.final or now - self.zones_sent.get(p, 0.0) >= self.cfg.zones_every_s:
-            send = self.writer.producer.send
-            for cid, state in sorted(job.processors.tracker.snapshot(touched).items()):
-                send(self.zones_changelog, cid.encode(), msgspec.json.encode(state), partition=p)
+            states = sorted(job.processors.tracker.snapshot(touched).items())
+            self.writer.states(self.zones_changelog, p, {c: msgspec.json.encode(s) for c, s in states})
             touched.clear()
             self.zones_sent[p] = now
         self.staged[p] = (job, off + 1)
@@ -290,9 +185,9 @@ class PartitionRunner:
         if not self.staged:
             return
         staged, self.staged, self.staged_readings = self.staged, {}, 0
-        await self._run(self.writer.flush)
+        await in_executor(self.writer.flush)
         for p, (job, next_offset) in staged.items():
-            if self.jobs.get(p) is not job:
+            if not self.recovery.held(p, job):
                 # Revoked while the flush was awaited: another worker owns the partition now and
                 # has replayed from the checkpoint it saw. A late checkpoint from here would land
                 # after its writes and could claim chunks it never emitted (lost on its next crash).
@@ -301,19 +196,70 @@ class PartitionRunner:
             self.checkpoints.data[key] = value
             self.checkpoints.send_changelog(p, key, value)
 
-    @staticmethod
-    async def _run(fn: Callable[..., Any], *args: Any) -> Any:
-        """Blocking I/O (flushes, replay) off the event loop, so heartbeats keep going."""
-        return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+class KafkaSource:
+    """What a rebuild reads and runs (``recovery.Source``), from the worker's topics and tables."""
+
+    def __init__(self, runner: PartitionRunner) -> None:
+        self.runner = runner
+        self.cfg = runner.cfg
+
+    def new_job(self, p: int) -> PartitionJob:
+        cfg = self.cfg
+        return PartitionJob(
+            cfg.make_processors(),
+            stream=f"{cfg.ns.prefix}-p{p}",
+            max_future_s=cfg.max_future_s,
+            anchor_records=cfg.anchor_records,
+            anchor_seconds=cfg.anchor_seconds,
+        )
+
+    def stored_checkpoint(self, p: int) -> int:
+        return _next_offset(self.runner.checkpoints.get(f"p{p}"))
+
+    def logged_checkpoint(self, p: int) -> int:
+        return _next_offset(last_value(self.cfg.bootstrap, self.runner.checkpoints_changelog, p))
+
+    def last_dead_lettered(self, p: int) -> int:
+        return last_dead_lettered(self.cfg.bootstrap, self.cfg.ns.outputs["dlq"], p)
+
+    def committed(self, p: int) -> int:
+        return committed_offset(self.cfg.bootstrap, self.cfg.ns.app_id, self.cfg.ns.telemetry, p)
+
+    def replay(
+        self, p: int, job: PartitionJob, start: int, until: int, emit_from: int, cancel: threading.Event
+    ) -> None:
+        """Blocking: replay ``[start, until)`` into ``job``, then flush what it emitted (unless cancelled:
+        the partition is someone else's, who emits it all again)."""
+        runner, stream = self.runner, job.batcher.stream
+
+        # Nothing more once cancelled: the partition's dead-letter mark is gone with its epoch.
+        def emit(out: Outputs, off: int) -> None:
+            if not cancel.is_set():
+                runner.write(p, stream, out, off)
+
+        def reject(exc: ValidationError, off: int) -> None:
+            if not cancel.is_set():
+                runner.reject(p, exc, off)
+
+        replay(
+            self.cfg.bootstrap,
+            self.cfg.ns.telemetry,
+            p,
+            job,
+            start=start,
+            until=until,
+            emit_from=emit_from,
+            emit=emit,
+            reject=reject,
+            cancel=cancel,
+        )
+        if not cancel.is_set():
+            runner.writer.flush()
 
 
-def freeze_heap() -> None:
-    """Take what the worker holds now (Faust, the zones, the rebuilt jobs) out of the collector's
-    sight. A full collection walks every tracked object: measured 40-140 ms in a worker at 5,000
-    readings/s, every few seconds, freeing nothing, a pause on every record in flight. Frozen
-    objects are still freed when their last reference goes; only cycles among them would stay."""
-    gc.collect()
-    gc.freeze()
+def _next_offset(checkpoint: bytes | None) -> int:
+    return msgspec.json.decode(checkpoint, type=Checkpoint).next_offset if checkpoint else 0
 
 
 def cap_fetch_wait(app: faust.App, max_wait_s: float) -> None:
@@ -375,7 +321,11 @@ def build_app(cfg: WorkerConfig) -> faust.App:
         runner.prepare(ours)
         cap_fetch_wait(app, cfg.fetch_max_wait_s)
 
+    async def on_before_shutdown(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        runner.recovery.cancel_all()
+
     app.on_partitions_revoked.connect(on_revoked)
+    app.on_before_shutdown.connect(on_before_shutdown)
     app.on_partitions_assigned.connect(on_assigned)
 
     @app.agent(telemetry)

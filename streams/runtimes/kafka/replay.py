@@ -15,6 +15,7 @@ cover it (see ``cargotrail.kafka.topics``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
@@ -52,6 +53,7 @@ def replay(
     emit_from: int,
     emit: Callable[[Outputs, int], None],
     reject: Callable[[ValidationError, int], None],
+    cancel: threading.Event | None = None,
     stall_timeout_s: float = 60.0,
 ) -> int:
     """Feed offsets ``[start, until)`` of the partition into ``job``; return how many records were read.
@@ -61,6 +63,8 @@ def replay(
     there that do not decode to ``reject(error, offset)`` (they may not have
     reached the sink before the crash); earlier ones were checkpointed.
     ``KafkaUnavailable`` when no record arrives for ``stall_timeout_s``.
+    Once ``cancel`` is set (the partition was revoked) it stops between two
+    batches of records, ``job`` then holding a prefix of the range.
     """
     if until <= start:
         return 0
@@ -69,6 +73,8 @@ def replay(
         c.assign([TopicPartition(topic, partition, start)])
         read, idle = 0, 0.0
         while True:
+            if cancel is not None and cancel.is_set():
+                return read
             batch = c.consume(num_messages=5000, timeout=POLL_S)
             if not batch:
                 idle += POLL_S
@@ -135,7 +141,11 @@ def tail(bootstrap: str, topic: str, partition: int, n: int, timeout_s: float = 
 
 
 def committed_offset(bootstrap: str, group: str, topic: str, partition: int, timeout_s: float = 10.0) -> int:
-    """Where consumer group ``group`` resumes the partition: its committed offset (0: none yet)."""
+    """Where consumer group ``group`` resumes the partition: its committed offset (0: none yet).
+
+    ``KafkaUnavailable`` when the coordinator does not answer or answers with an error for the
+    partition: an error comes with an invalid offset, which must not read as "nothing committed".
+    """
     c = _consumer(bootstrap, group)  # asks the group coordinator; does not join the group
     try:
         (tp,) = c.committed([TopicPartition(topic, partition)], timeout=timeout_s)
@@ -145,6 +155,8 @@ def committed_offset(bootstrap: str, group: str, topic: str, partition: int, tim
         ) from None
     finally:
         c.close()
+    if tp.error is not None:
+        raise KafkaUnavailable(f"reading the committed offset: {tp.error}", topic=topic, partition=partition)
     return max(int(tp.offset), 0)  # OFFSET_INVALID (-1001) when the group committed nothing
 
 

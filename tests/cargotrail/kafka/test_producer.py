@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
@@ -45,6 +46,42 @@ def test_a_record_the_broker_refuses_fails_the_flush_naming_it(kafka_bootstrap, 
     assert failed.value.topic == small_topic
     assert failed.value.key == "MSCU1234566"
     assert "too large" in str(failed.value).lower()
+
+
+def test_a_sticky_error_fails_every_flush_from_every_thread_and_every_later_send(kafka_bootstrap, topics):
+    small_topic = topics(**{"max.message.bytes": "1000"})
+    producer = RecordProducer(kafka_bootstrap, linger_ms=0, compression="none", sticky_errors=True)
+    producer.send(small_topic, b"MSCU1234566", b"x" * 5_000, partition=0)
+    raised: list[BaseException | None] = []
+
+    def flush() -> None:
+        try:
+            producer.flush(30)
+            raised.append(None)
+        except BaseException as exc:
+            raised.append(exc)
+
+    threads = [threading.Thread(target=flush) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(raised) == 2
+    assert all(isinstance(exc, DeliveryError) for exc in raised), raised
+    with pytest.raises(DeliveryError):
+        producer.send(small_topic, b"MSCU1234566", b"small", partition=0)
+    with pytest.raises(DeliveryError):
+        producer.flush(30)
+
+
+def test_without_sticky_errors_the_error_is_raised_once(kafka_bootstrap, topics):
+    small_topic = topics(**{"max.message.bytes": "1000"})
+    producer = RecordProducer(kafka_bootstrap, linger_ms=0, compression="none")
+    producer.send(small_topic, b"MSCU1234566", b"x" * 5_000, partition=0)
+    with pytest.raises(DeliveryError):
+        producer.flush(30)
+    producer.send(small_topic, b"MSCU1234566", b"small", partition=0)
+    producer.flush(30)  # the caller saw the loss and goes on
 
 
 def test_every_record_is_acknowledged_by_the_flush(kafka_bootstrap, topics):
