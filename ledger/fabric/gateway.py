@@ -93,17 +93,24 @@ class Gateway:
             raise translate(exc, stage="evaluate", tx_id=p.tx_id, batch_id=batch_id) from exc
         return bytes(response.result.payload)
 
-    def submit(self, function: str, args: Sequence[str | bytes] = (), *, batch_id: str = "") -> Committed:
-        """Endorse, order and commit ``function(*args)``; return once it is valid in a block."""
+    def endorse(
+        self, function: str, args: Sequence[str | bytes] = (), *, batch_id: str = ""
+    ) -> tuple[str, common_pb2.Envelope]:
+        """Have ``function(*args)`` endorsed as the policy asks (the Gateway picks the peers by
+        discovery); return the transaction id and the endorsed, not yet signed, transaction."""
         p = build_proposal(self._signer, self.channel_name, self.chaincode, function, args)
         endorse = gateway_pb2.EndorseRequest(
             transaction_id=p.tx_id, channel_id=self.channel_name, proposed_transaction=p.signed
         )
         try:
-            prepared = self._stub.Endorse(endorse, timeout=self.timeout_s).prepared_transaction
+            return p.tx_id, self._stub.Endorse(endorse, timeout=self.timeout_s).prepared_transaction
         except grpc.RpcError as exc:
             raise translate(exc, stage="endorse", tx_id=p.tx_id, batch_id=batch_id) from exc
-        return self.submit_prepared(p.tx_id, prepared, batch_id=batch_id)
+
+    def submit(self, function: str, args: Sequence[str | bytes] = (), *, batch_id: str = "") -> Committed:
+        """Endorse, order and commit ``function(*args)``; return once it is valid in a block."""
+        tx_id, prepared = self.endorse(function, args, batch_id=batch_id)
+        return self.submit_prepared(tx_id, prepared, batch_id=batch_id)
 
     def submit_prepared(self, tx_id: str, prepared: common_pb2.Envelope, *, batch_id: str = "") -> Committed:
         """Sign an endorsed transaction, send it to the orderer and wait for its commit status."""

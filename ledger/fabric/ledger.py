@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from ledger.base import DEFAULT_LIST_LIMIT
 from ledger.core.batch import BatchHeader
 from ledger.fabric.anchor_json import header_from_anchor
 from ledger.fabric.audit import REQUIRED_ORGS, check_block, evidence
+from ledger.fabric.errors import FabricUnavailable
 from ledger.fabric.gateway import Gateway
 
 PAGE = 1000  # the chaincode's largest ListAnchors page
@@ -101,6 +103,25 @@ class FabricLedger:
     def get(self, batch_id: str) -> AnchorReceipt | None:
         stored = self._anchor_json(batch_id)
         return None if stored is None else self._receipt(stored)
+
+    def wait_writable(self, timeout_s: float = 60.0) -> None:
+        """Return once a transaction can be endorsed by both organisations, ordered and committed.
+
+        A network just (re)started answers queries before it can take writes: gossip has not yet
+        told each peer's discovery what the other organisation's peer runs ("no combination of
+        peers can be derived"), or Raft has no leader yet ("no orderers could successfully
+        process transaction"). The probe is a read-only transaction (``GetTip``): it is committed
+        but changes no state. ``FabricUnavailable`` after ``timeout_s``.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._gw.submit("GetTip", ["readiness-probe"])
+                return
+            except FabricUnavailable:
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.5)
 
     def tip(self, stream: str) -> BatchHeader | None:
         raw = self._gw.evaluate("GetTip", [stream])

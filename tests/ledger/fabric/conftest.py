@@ -42,6 +42,7 @@ def fabric(settings: Settings) -> FabricLedger:
     ledger = open_fabric_ledger(settings)
     try:
         ledger.tip("readiness-probe")
+        ledger.wait_writable()  # a network just (re)started may not endorse or order yet
     except Exception as exc:
         pytest.fail(f"Fabric network at {settings.fabric_peer} is unreachable: {exc} (run `make fabric-up`)")
     return ledger
