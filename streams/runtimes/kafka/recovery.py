@@ -170,8 +170,8 @@ class Recovery(Generic[J]):
 
     async def _recover(self, p: int, first: int | None) -> J | None:
         """Rebuild the job: replay ``[0, first)``, or up to the group's committed offset when ``first``
-        is None (records the stream delivers below the offset reached are skipped, a gap above it
-        is caught up: see ``catch_up``)."""
+        is None, or up to the checkpoint if that is further (records the stream delivers below the
+        offset reached are skipped, a gap above it is caught up: see ``catch_up``)."""
         epoch, cancel = self.epochs.get(p, 0), self._cancel(p)
         job = self.source.new_job(p)
         done = await self.checkpoint(p)
@@ -184,6 +184,10 @@ class Recovery(Generic[J]):
             when = "at assignment"
         else:
             when = "at its first record"
+        # Up to the checkpoint at least: Faust commits its offsets every few seconds, the checkpoint
+        # follows every flush, and the records between them need no emitting, only their state; fed
+        # here, the stream's deliveries of them are skipped rather than processed and re-sent.
+        first = max(first, done)
         log.info("partition %d: rebuilding %s: offsets [0, %d), emitting from %d", p, when, first, done)
         await self.run(self.source.replay, p, job, 0, first, done, cancel)
         if self.epochs.get(p, 0) != epoch:

@@ -126,6 +126,27 @@ def test_assigned_partitions_are_rebuilt_up_to_the_committed_offset_emitting_fro
     assert gc.get_freeze_count() > 0  # no rebuild in flight any more: the heap is frozen
 
 
+def test_a_checkpoint_beyond_the_committed_offset_is_replayed_to_not_processed_again():
+    # Faust commits every few seconds, the checkpoint follows every flush: the records between
+    # them are fed to the rebuilt job without emitting, and the stream's deliveries of them skipped.
+    src = FakeSource()
+    src.committed_at, src.logged = {0: 10, 1: 50}, {0: 25, 1: 20}
+
+    async def scenario() -> tuple[Recovery[Job], Job | None]:
+        rec = Recovery(src)
+        rec.prepare({0})
+        await settle(rec)
+        return rec, await rec.job(1, 15)  # first records, no assignment seen: from offset 15
+
+    rec, job1 = asyncio.run(scenario())
+    assert sorted(src.replays, key=lambda r: r.partition) == [
+        Replayed(0, rec.jobs[0], 0, 25, 25),
+        Replayed(1, rec.jobs[1], 0, 20, 20),
+    ]
+    assert job1 is rec.jobs[1]
+    assert rec.next_offset == {0: 25, 1: 20}
+
+
 def test_a_partition_revoked_during_its_rebuild_gets_no_job_and_its_replay_is_cancelled():
     src = FakeSource()
     gate = src.hold(0)
