@@ -16,8 +16,8 @@
   the group; recovery does not need it).
 - Recovery (``recovery.Recovery``): when a worker is assigned a partition (start,
   crash of a peer, rebalance) it replays the partition (``replay``, from offset 0: see there
-  why) up to where the stream will resume it, the group's committed offset,
-  emitting only what follows the checkpoint; at once rather than when the
+  why) up to where the stream will resume it, the group's committed offset (or
+  the checkpoint, if further), emitting only what follows the checkpoint; at once rather than when the
   first record arrives, so that the first records do not wait for it. A
   partition whose records arrive without that (no assignment seen, or the
   rebuild failed) is replayed up to the first offset given. Faust's own
@@ -25,6 +25,12 @@
   a job is fed every offset exactly once, and when the stream skips some (a
   seek after a rebalance) they are replayed first. A revoked partition's
   rebuild installs nothing and its replay stops (cancelled with its epoch).
+- Copies: a reading that arrives again at another offset (an ingest client's
+  retry) is dropped while its original is held for reordering or in the same
+  micro-batch, and counted in the log ("duplicates dropped: N"); a copy that
+  comes after its original was released is processed again (the worker has no
+  store to ask, unlike the embedded runtime): its stored row is unchanged, but
+  it is anchored a second time. A redelivered offset is never processed twice.
 - Completion: ``PartitionDone`` is sent only once the final micro-batch's outputs
   are acknowledged (``emit.OutputWriter.flush``), so a sink that stops on it has
   them all.
@@ -97,6 +103,7 @@ class PartitionRunner:
         self.zones_sent: dict[int, float] = {}  # per partition: when they last were (monotonic)
         self.staged: dict[int, tuple[PartitionJob, int]] = {}  # per partition: job, checkpoint once flushed
         self.staged_readings = 0
+        self.duplicates = 0  # readings dropped as copies since the worker started (logged)
         self.writer = OutputWriter(cfg.bootstrap, cfg.ns)
 
     def prepare(self, assigned: set[int]) -> None:
@@ -162,6 +169,14 @@ class PartitionRunner:
     def _stage(self, p: int, job: PartitionJob, out: Outputs, off: int) -> None:
         """Queue a micro-batch's outputs (closed at offset ``off``); its checkpoint waits for ``_settle``."""
         self.write(p, job.batcher.stream, out, off)
+        if out.duplicates:
+            self.duplicates += out.duplicates
+            log.info(
+                "partition %d: %d readings dropped as copies (duplicates dropped: %d)",
+                p,
+                out.duplicates,
+                self.duplicates,
+            )
         # The zones changelog through the confluent producer, not ``Table.send_changelog``: one
         # record per touched container through Faust's Python producer cost more than processing.
         # Coalesced per ``zones_every_s``: a container's latest state is what the view needs.

@@ -48,6 +48,10 @@ class Outputs:
     rejections: list[Rejection] = field(default_factory=list)
     now: float = 0.0  # the clock of this micro-batch (plans' seen time, dead letters' time)
     final: bool = False
+    # Readings dropped as copies of readings taken before (same device and seq), caught while the
+    # original is held for reordering or in the same micro-batch. Unlike the embedded runtime, no
+    # store is asked about late copies of released readings (the worker has none): see app.py.
+    duplicates: int = 0
 
 
 class PartitionJob:
@@ -127,7 +131,9 @@ class PartitionJob:
         )
         out.rejections.extend(bad)
         self.processors.add_plans(plans)
-        self._collect(self.processors.process(valid, source_time), out, out.rfid)
+        result = self.processors.process(valid, source_time)
+        out.duplicates = len(result.duplicates)
+        self._collect(result, out, out.rfid)
         return out
 
     def _finish(self, out: Outputs) -> None:
