@@ -5,6 +5,7 @@ A missing server is a failure, never a skip: `make test` starts them (`make kafk
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -80,6 +81,21 @@ def broker() -> MqttConfig:
         pytest.fail(f"no MQTT broker at {MQTT_ENV}={address} ({exc}): start it with `make mqtt-up`")
     probe.disconnect()
     return config
+
+
+def redelivering(broker: MqttConfig, name: str) -> tuple[MqttConfig, str]:
+    """A subscriber's configuration (and its topic prefix) for the redelivery tests: a topic of its
+    own on the shared broker, up to 5 messages in flight, quick retries."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}/readings"  # no other test's messages on the shared broker
+    config = dataclasses.replace(
+        broker,
+        client_id=f"test-{name}-{uuid.uuid4().hex[:8]}",
+        topic_prefix=prefix,
+        inflight=5,
+        retry_min_s=0.05,
+        retry_max_s=1.0,
+    )
+    return config, prefix
 
 
 def publisher(config: MqttConfig) -> mqtt.Client:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-import uuid
 from collections.abc import Sequence
 
 import msgspec
@@ -30,7 +29,7 @@ from services.ingest.mqtt import MqttIngest
 from services.ingest.pipeline import load_registry, save_registry
 from services.ingest.sinks import EmbeddedSink
 from tests.conftest import reading
-from tests.services.ingest.conftest import WAIT_S, publisher, wait_until
+from tests.services.ingest.conftest import WAIT_S, publisher, redelivering, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -78,15 +77,7 @@ def test_messages_a_failing_sink_did_not_hold_are_redelivered_and_stored_exactly
     failures = 6
     sink = FailingSink(EmbeddedSink(settings, clock=time.time), failures, on=on)
     gateway = IngestGateway(settings, sink=sink)
-    prefix = f"test-{uuid.uuid4().hex[:8]}/readings"  # no other test's messages on the shared broker
-    config = dataclasses.replace(
-        broker,
-        client_id=f"test-redeliver-{uuid.uuid4().hex[:8]}",
-        topic_prefix=prefix,
-        inflight=5,
-        retry_min_s=0.05,
-        retry_max_s=1.0,
-    )
+    config, prefix = redelivering(broker, "redeliver")
     ingest = MqttIngest(gateway, config)
     ingest.start()
     # First a signed message (its redelivery must not be taken for a replay), then an invalid one

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-import uuid
 
 import msgspec
 import pytest
@@ -28,7 +27,7 @@ from services.ingest.http import create_app
 from services.ingest.mqtt import MqttIngest
 from services.ingest.sinks import EmbeddedSink
 from tests.conftest import reading
-from tests.services.ingest.conftest import WAIT_S, publisher, wait_until
+from tests.services.ingest.conftest import WAIT_S, publisher, redelivering, wait_until
 from tests.services.ingest.test_mqtt_redelivery import FailingSink
 
 BOX = make_container_id("MSC", 3)
@@ -76,15 +75,7 @@ def test_mqtt_messages_redelivered_after_they_were_stored_are_anchored_once(brok
     embedded = EmbeddedSink(settings, clock=time.time)
     sink = FailingSink(embedded, failures, on="flush")
     gateway = IngestGateway(settings, sink=sink)
-    prefix = f"test-{uuid.uuid4().hex[:8]}/readings"  # no other test's messages on the shared broker
-    config = dataclasses.replace(
-        broker,
-        client_id=f"test-anchored-once-{uuid.uuid4().hex[:8]}",
-        topic_prefix=prefix,
-        inflight=5,
-        retry_min_s=0.05,
-        retry_max_s=1.0,
-    )
+    config, prefix = redelivering(broker, "anchored-once")
     ingest = MqttIngest(gateway, config)
     ingest.start()
     readings = [reading(BOX, device="TRK-Q1", seq=i, minutes=i) for i in range(40)]
