@@ -125,6 +125,29 @@ def split_readings(
     return good, bad
 
 
+def split_rfid(
+    reads: Iterable[RfidRead], *, now_s: float, max_future_s: float
+) -> tuple[list[RfidRead], list[Rejection]]:
+    """Check already-decoded RFID reads; return (valid, rejections)."""
+    good: list[RfidRead] = []
+    bad: list[Rejection] = []
+    for i, read in enumerate(reads):
+        try:
+            good.append(check_rfid(read, now_s=now_s, max_future_s=max_future_s, position=i))
+        except ValidationError as exc:
+            bad.append(
+                Rejection(
+                    source=read.source,
+                    position=i,
+                    record=exc.record,
+                    field=exc.field,
+                    reason=exc.reason,
+                    raw=str(read),
+                )
+            )
+    return good, bad
+
+
 def decode_readings(
     payload: bytes, *, now: datetime, max_future_s: float, source: str
 ) -> tuple[list[Reading], list[Rejection]]:

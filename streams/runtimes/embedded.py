@@ -44,8 +44,8 @@ from typing import Protocol
 
 from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, Reading, Record, RfidRead, VoyagePlan
-from cargotrail.contract.validate import Rejection, check_rfid, split_readings
-from cargotrail.errors import StoreError, StoreUnavailable, ValidationError
+from cargotrail.contract.validate import split_readings, split_rfid
+from cargotrail.errors import StoreError, StoreUnavailable
 from geofence.zones import Zone
 from store.base import ReadingFlag, Repository, ZoneChange
 from store.buffered import BufferedStore
@@ -168,7 +168,7 @@ class EmbeddedRuntime:
         now = self.now()
         self.watch_zones(now)
         c = self.counters
-        good_rfid, rejections = self._check_rfid(rfid, now)
+        good_rfid, rejections = split_rfid(rfid, now_s=now, max_future_s=self.max_future_s)
         valid, bad = split_readings(
             readings, now=datetime.fromtimestamp(now, UTC), max_future_s=self.max_future_s
         )
@@ -377,25 +377,6 @@ class EmbeddedRuntime:
     def _newest_zone_change(self) -> ZoneChange | None:
         newest = self.store.zone_log(limit=1)
         return newest[0] if newest else None
-
-    def _check_rfid(self, reads: Sequence[RfidRead], now: float) -> tuple[list[RfidRead], list[Rejection]]:
-        good: list[RfidRead] = []
-        bad: list[Rejection] = []
-        for i, read in enumerate(reads):
-            try:
-                good.append(check_rfid(read, now_s=now, max_future_s=self.max_future_s, position=i))
-            except ValidationError as exc:
-                bad.append(
-                    Rejection(
-                        source=read.source,
-                        position=i,
-                        record=exc.record,
-                        field=exc.field,
-                        reason=exc.reason,
-                        raw=str(read),
-                    )
-                )
-        return good, bad
 
     def _sink(self, result: StageResult, rfid: Sequence[RfidRead], now: float) -> None:
         c = self.counters

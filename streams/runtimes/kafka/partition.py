@@ -25,8 +25,7 @@ from datetime import UTC, datetime
 
 from cargotrail.contract.ids import reading_id
 from cargotrail.contract.records import Alert, GeofenceEvent, Reading, Record, RfidRead, VoyagePlan
-from cargotrail.contract.validate import Rejection, check_rfid, split_readings
-from cargotrail.errors import ValidationError
+from cargotrail.contract.validate import Rejection, split_readings, split_rfid
 from cargotrail.kafka.codec import Input, Readings, Tick
 from streams.processors.batcher import AnchoringBatcher, ClosedBatch
 from streams.processors.pipeline import Processors, StageResult
@@ -112,20 +111,7 @@ class PartitionJob:
         readings, rfid, plans = self.readings, self.rfid, self.plans
         self.readings, self.rfid, self.plans = [], [], []
         out = Outputs(now=now, plans=plans)
-        for i, read in enumerate(rfid):
-            try:
-                out.rfid.append(check_rfid(read, now_s=now, max_future_s=self.max_future_s, position=i))
-            except ValidationError as exc:
-                out.rejections.append(
-                    Rejection(
-                        source=read.source,
-                        position=i,
-                        record=exc.record,
-                        field=exc.field,
-                        reason=exc.reason,
-                        raw=str(read),
-                    )
-                )
+        out.rfid, out.rejections = split_rfid(rfid, now_s=now, max_future_s=self.max_future_s)
         valid, bad = split_readings(
             readings, now=datetime.fromtimestamp(now, UTC), max_future_s=self.max_future_s
         )
