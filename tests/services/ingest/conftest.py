@@ -19,7 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from cargotrail.kafka.topics import Namespace, delete_namespace, ensure_topics
 from services.ingest.kafka_direct import ensure_raw_topic
-from services.ingest.mqtt import MqttConfig
+from services.ingest.mqtt import MqttConfig, MqttIngest
 
 MQTT_ENV = "CARGOTRAIL_TEST_MQTT"
 WAIT_S = 90.0  # a bound on waiting for delivery, never an assertion on time
@@ -96,6 +96,20 @@ def redelivering(broker: MqttConfig, name: str) -> tuple[MqttConfig, str]:
         retry_max_s=1.0,
     )
     return config, prefix
+
+
+def publish_and_take(broker: MqttConfig, messages: list[tuple[str, bytes]], ingest: MqttIngest) -> None:
+    """Publish ``messages`` at QoS 1 and wait until ``ingest`` has handled as many (its acks aside)."""
+    pub = publisher(broker)
+    pub.connect(broker.host, broker.port, keepalive=30)
+    pub.loop_start()
+    try:
+        for info in [pub.publish(t, p, qos=1) for t, p in messages]:
+            info.wait_for_publish(timeout=WAIT_S)
+        wait_until(lambda: ingest.handled >= len(messages), f"{len(messages)} messages to be taken")
+    finally:
+        pub.disconnect()
+        pub.loop_stop()
 
 
 def publisher(config: MqttConfig) -> mqtt.Client:

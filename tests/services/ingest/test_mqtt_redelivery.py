@@ -29,7 +29,7 @@ from services.ingest.mqtt import MqttIngest
 from services.ingest.pipeline import load_registry, save_registry
 from services.ingest.sinks import EmbeddedSink
 from tests.conftest import reading
-from tests.services.ingest.conftest import WAIT_S, publisher, redelivering, wait_until
+from tests.services.ingest.conftest import publish_and_take, redelivering
 
 pytestmark = pytest.mark.integration
 
@@ -99,16 +99,9 @@ def test_messages_a_failing_sink_did_not_hold_are_redelivered_and_stored_exactly
         batch = [reading(OTHER, device="TRK-R2", seq=b * 10 + i, minutes=40 + b * 10 + i) for i in range(10)]
         messages.append((f"{prefix}/TRK-R2", msgspec.json.encode(batch)))
         expected.update(("TRK-R2", r.seq) for r in batch)
-    pub = publisher(broker)
-    pub.connect(broker.host, broker.port, keepalive=30)
-    pub.loop_start()
     try:
-        for info in [pub.publish(t, p, qos=1) for t, p in messages]:
-            info.wait_for_publish(timeout=WAIT_S)
-        wait_until(lambda: ingest.handled >= len(messages), f"{len(messages)} messages to be taken")
+        publish_and_take(broker, messages, ingest)
     finally:
-        pub.disconnect()
-        pub.loop_stop()
         ingest.stop()
         gateway.close()
     assert sink.left == 0  # every injected failure happened

@@ -27,7 +27,7 @@ from services.ingest.http import create_app
 from services.ingest.mqtt import MqttIngest
 from services.ingest.sinks import EmbeddedSink
 from tests.conftest import reading
-from tests.services.ingest.conftest import WAIT_S, publisher, redelivering, wait_until
+from tests.services.ingest.conftest import publish_and_take, redelivering
 from tests.services.ingest.test_mqtt_redelivery import FailingSink
 
 BOX = make_container_id("MSC", 3)
@@ -81,16 +81,9 @@ def test_mqtt_messages_redelivered_after_they_were_stored_are_anchored_once(brok
     readings = [reading(BOX, device="TRK-Q1", seq=i, minutes=i) for i in range(40)]
     messages = [(f"{prefix}/TRK-Q1", msgspec.json.encode(r)) for r in readings[:20]]
     messages += [(f"{prefix}/TRK-Q1", msgspec.json.encode(readings[i : i + 5])) for i in range(20, 40, 5)]
-    pub = publisher(broker)
-    pub.connect(broker.host, broker.port, keepalive=30)
-    pub.loop_start()
     try:
-        for info in [pub.publish(t, p, qos=1) for t, p in messages]:
-            info.wait_for_publish(timeout=WAIT_S)
-        wait_until(lambda: ingest.handled >= len(messages), f"{len(messages)} messages to be taken")
+        publish_and_take(broker, messages, ingest)
     finally:
-        pub.disconnect()
-        pub.loop_stop()
         ingest.stop()
         gateway.close()
     assert sink.left == 0 and ingest.deferred >= failures  # messages taken, unconfirmed, delivered again
