@@ -8,8 +8,8 @@ from pathlib import Path
 
 from cargotrail.settings import Settings
 from cargotrail.wiring import ledger_anchoring
-from geofence.zones import Zone
-from services.simulator import SimBatch
+from geofence.zones import Zone, zones_from_geojson
+from services.simulator import SimBatch, SimConfig, Simulator
 from store.base import Repository
 from store.sqlite import SqliteStore
 from streams.processors.pipeline import Processors
@@ -17,6 +17,15 @@ from streams.runtimes.embedded import EmbeddedRuntime
 from tests.streams.runtime_outputs import Outputs, outputs
 
 NOW = 2_000_000_000.0  # the runtime's clock: after every simulated reading
+
+
+def small_world(seed: int) -> tuple[list[SimBatch], list[Zone]]:
+    """Four hours of 30 containers reporting every 5 minutes, a tenth out of order, and their zones."""
+    config = SimConfig(
+        containers=30, seed=seed, horizon_s=4 * 3600, report_interval_s=300, out_of_order_share=0.1
+    )
+    simulator = Simulator(config)
+    return list(simulator.batches(4 * 3600)), zones_from_geojson(simulator.zones_geojson())
 
 
 class Run:

@@ -22,23 +22,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cargotrail.contract.records import Reading
-from geofence.zones import Zone, zones_from_geojson
-from services.simulator import SimBatch, SimConfig, Simulator
+from geofence.zones import Zone
+from services.simulator import SimBatch
 from store.base import Repository
 from store.buffered import BufferedStore
 from store.postgres import PostgresStore
 from tests.store.tcp_proxy import TcpProxy
-from tests.streams.embedded_run import Run
+from tests.streams.embedded_run import Run, small_world
 from tests.streams.runtime_outputs import Outputs, anchored_once, unanchored
 
 
 @pytest.fixture(scope="module")
 def sim() -> tuple[list[SimBatch], list[Zone]]:
-    config = SimConfig(
-        containers=30, seed=5, horizon_s=4 * 3600, report_interval_s=300, out_of_order_share=0.1
-    )
-    simulator = Simulator(config)
-    return list(simulator.batches(4 * 3600)), zones_from_geojson(simulator.zones_geojson())
+    return small_world(seed=5)
 
 
 @pytest.fixture(scope="module")

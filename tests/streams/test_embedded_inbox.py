@@ -15,21 +15,17 @@ import pytest
 
 from cargotrail.contract.records import ZoneType
 from cargotrail.settings import Settings
-from geofence.zones import Zone, circle_zone, zones_from_geojson
-from services.simulator import SimBatch, SimConfig, Simulator
+from geofence.zones import Zone, circle_zone
+from services.simulator import SimBatch
 from store.sqlite import SqliteStore
 from streams.runtimes.inbox import INBOX, Snap, decode_step
-from tests.streams.embedded_run import NOW, Run
+from tests.streams.embedded_run import NOW, Run, small_world
 from tests.streams.runtime_outputs import Outputs, anchored_once, unanchored
 
 
 @pytest.fixture(scope="module")
 def sim() -> tuple[list[SimBatch], list[Zone]]:
-    config = SimConfig(
-        containers=30, seed=3, horizon_s=4 * 3600, report_interval_s=300, out_of_order_share=0.1
-    )
-    simulator = Simulator(config)
-    return list(simulator.batches(4 * 3600)), zones_from_geojson(simulator.zones_geojson())
+    return small_world(seed=3)
 
 
 @pytest.fixture(scope="module")
